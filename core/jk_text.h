@@ -1,0 +1,37 @@
+/*
+ * jk_text: small text utilities shared by loaders and scoring: UTF-8
+ * validation, the normalisation used for typed answers, and safe-id checks.
+ */
+#ifndef JK_TEXT_H
+#define JK_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, no
+ * code points above U+10FFFF) with no NUL and no C0 control other than tab,
+ * newline and carriage return. */
+bool jk_utf8_valid(const char *s, size_t n);
+
+/* Number of code points in valid UTF-8. */
+size_t jk_utf8_length(const char *s, size_t n);
+
+/* True for 1..max bytes of [A-Za-z0-9._:-]: the id charset of the system. */
+bool jk_id_valid(const char *s, size_t max);
+
+/* Normalises a typed answer into out (size >= n + 1 suffices; output is
+ * never longer than input): trims, collapses runs of white space (ASCII and
+ * U+3000) to one ASCII space, maps full-width ASCII U+FF01..U+FF5E to its
+ * half-width form, and lower-cases Latin letters. Invalid UTF-8 is copied
+ * byte for byte. Returns the output length. */
+size_t jk_text_normalize(const char *in, size_t n, char *out, size_t out_size);
+
+/* Compares two answers after normalisation. */
+bool jk_text_equal_normalized(const char *a, const char *b);
+
+/* Parses a decimal number typed by a candidate ("12", "-3.5", "１２",
+ * " 12.0 ") after normalisation; rejects anything else (units, commas,
+ * exponents, hex, inf, nan). */
+bool jk_text_parse_number(const char *s, double *out);
+
+#endif
