@@ -1,0 +1,86 @@
+/* Unit tests for jk_text: UTF-8 validation, ids, normalisation, numbers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jk_text.h"
+
+static void test_utf8(void **state)
+{
+    (void)state;
+    assert_true(jk_utf8_valid("", 0));
+    assert_true(jk_utf8_valid("劳动保障协理员\n\t", strlen("劳动保障协理员\n\t")));
+    assert_true(jk_utf8_valid("\xF0\x9F\x98\x80", 4)); /* U+1F600 */
+    assert_false(jk_utf8_valid("\xC0\xAF", 2));         /* overlong '/' */
+    assert_false(jk_utf8_valid("\xED\xA0\x80", 3));     /* surrogate */
+    assert_false(jk_utf8_valid("\xF4\x90\x80\x80", 4)); /* > U+10FFFF */
+    assert_false(jk_utf8_valid("\xE5\x8A", 2));         /* truncated */
+    assert_false(jk_utf8_valid("a\0b", 3));
+    assert_false(jk_utf8_valid("\x1b[31m", 5));         /* control */
+    assert_false(jk_utf8_valid("\x7f", 1));
+    assert_int_equal(jk_utf8_length("劳动a", strlen("劳动a")), 3);
+}
+
+static void test_ids(void **state)
+{
+    (void)state;
+    assert_true(jk_id_valid("T-BAS-5-001", 48));
+    assert_true(jk_id_valid("2026-1201-0001", 48));
+    assert_true(jk_id_valid("a.b_c:d", 48));
+    assert_false(jk_id_valid("", 48));
+    assert_false(jk_id_valid(NULL, 48));
+    assert_false(jk_id_valid("has space", 48));
+    assert_false(jk_id_valid("中文", 48));
+    assert_false(jk_id_valid("abc", 2));
+    assert_false(jk_id_valid("a/b", 48));
+}
+
+static void test_normalize(void **state)
+{
+    (void)state;
+    char out[128];
+    const char *in = "  Ａｂｃ１２　 X\t\ty  ";
+    size_t n = jk_text_normalize(in, strlen(in), out, sizeof out);
+    assert_string_equal(out, "abc12 x y");
+    assert_int_equal(n, strlen("abc12 x y"));
+    assert_true(jk_text_equal_normalized("王芳", " 王芳　"));
+    assert_false(jk_text_equal_normalized("王芳", "王 芳"));
+    /* Output is never longer than input; a tiny buffer truncates safely. */
+    char tiny[4];
+    jk_text_normalize("abcdef", 6, tiny, sizeof tiny);
+    assert_string_equal(tiny, "abc");
+    /* Invalid UTF-8 passes through byte for byte. */
+    n = jk_text_normalize("a\xFF" "B", 3, out, sizeof out);
+    assert_int_equal(n, 3);
+    assert_memory_equal(out, "a\xFF" "b", 3);
+}
+
+static void test_numbers(void **state)
+{
+    (void)state;
+    double x;
+    assert_true(jk_text_parse_number("12", &x));
+    assert_true(x == 12.0);
+    assert_true(jk_text_parse_number(" -3.5 ", &x));
+    assert_true(x == -3.5);
+    assert_true(jk_text_parse_number("１２．５", &x));
+    assert_true(x == 12.5);
+    const char *bad[] = { "", " ", "12a", "1e3", "0x10", "inf", "nan", ".5", "5.", "1,000", "--1", "+" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(jk_text_parse_number(bad[i], &x));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_numbers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
