@@ -1,0 +1,86 @@
+/*
+ * jkadmin main: finds the command in the table and runs it. Thin on purpose:
+ * every rule lives in libjkcore.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "admin.h"
+#include "jk_log.h"
+
+static const admin_command_t s_commands[] = {
+    { "standard", "check", "[FILE]", "load and validate the standard (default data/standard.json)",
+      admin__standard_check },
+    { "standard", "show", "[FILE] [--level N]",
+      "print each level's blueprint: areas and points for theory and skills",
+      admin__standard_show },
+    { "bank", "check", "[--standard FILE] [PATH...]",
+      "validate item bank files or directories (default data/bank)", admin__bank_check },
+    { "bank", "stats", "[--standard FILE] [PATH...]",
+      "count items per level x area x type against each level's blueprint", admin__bank_stats },
+    { "bank", "generate", "--items N --out FILE [--seed S]",
+      "write a synthetic bank of N items for load tests", admin__bank_generate },
+    { NULL, NULL, NULL, NULL, NULL },
+};
+
+static void s_usage(FILE *out)
+{
+    fprintf(out, "usage: jkadmin <group> <command> [arguments]\n\ncommands:\n");
+    for (const admin_command_t *c = s_commands; c->group; c++)
+        fprintf(out, "  %s %s %s\n      %s\n", c->group, c->verb, c->args, c->help);
+    fprintf(out, "\nexit codes: 0 ok, 1 input invalid, 2 usage error, 3 failure\n"
+                 "environment: JK_STANDARD (standard file), JK_LOG_LEVEL (debug|info|warn|error)\n");
+}
+
+int admin__exit_code(jk_err_t code)
+{
+    switch (code) {
+    case JK_OK:
+        return ADMIN_OK;
+    case JK_ERR_NOMEM:
+    case JK_ERR_IO:
+    case JK_ERR_CRYPTO:
+    case JK_ERR_INTERNAL:
+    case JK_ERR_UNAVAIL:
+    case JK_ERR_TIMEOUT:
+        return ADMIN_FAIL;
+    default:
+        return ADMIN_INVALID;
+    }
+}
+
+void admin__fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("jkadmin: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int main(int argc, char **argv)
+{
+    jk_log_init("jkadmin", JK_LOG_WARN, NULL);
+    const char *lvl = getenv("JK_LOG_LEVEL");
+    if (lvl && jk_log_level_parse(lvl) >= 0)
+        jk_log_set_level((jk_log_level_t)jk_log_level_parse(lvl));
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        s_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? ADMIN_USAGE : ADMIN_OK;
+    }
+    for (const admin_command_t *c = s_commands; c->group; c++) {
+        if (strcmp(c->group, argv[1]) != 0)
+            continue;
+        if (argc < 3 || strcmp(c->verb, argv[2]) != 0)
+            continue;
+        return c->run(argc - 3, argv + 3);
+    }
+    admin__fail("unknown command '%s%s%s' (try: jkadmin help)", argv[1], argc > 2 ? " " : "",
+                argc > 2 ? argv[2] : "");
+    return ADMIN_USAGE;
+}
