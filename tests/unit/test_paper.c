@@ -97,6 +97,27 @@ static void test_blueprints(void **state)
     }
 }
 
+/* The sample bank can fill every level's theory blueprint at least three
+ * times over with different items in every area x type cell. */
+static void test_sample_bank_three_times_over(void **state)
+{
+    (void)state;
+    jk_error_t e;
+    for (int li = 0; li < JK_LEVEL_COUNT; li++) {
+        int lv = jk_level_at(li);
+        jk_blueprint_t bp;
+        assert_int_equal(jk_blueprint_theory(g_std, lv, NULL, &bp, &e), JK_OK);
+        size_t usable[JK_AREA_COUNT][JK_ITEM__COUNT];
+        jk_bank_counts(g_bank, lv, usable);
+        for (int a = 0; a < JK_AREA_COUNT; a++)
+            for (int t = 0; t < JK_ITEM__COUNT; t++)
+                if (usable[a][t] < 3 * (size_t)bp.cells[a][t])
+                    fail_msg("level %d area %s type %s: %zu usable items for %d places", lv,
+                             jk_standard_area(g_std, a)->id, jk_item_type_name((jk_item_type_t)t),
+                             usable[a][t], bp.cells[a][t]);
+    }
+}
+
 static void test_templates(void **state)
 {
     (void)state;
@@ -319,6 +340,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blueprints),
+        cmocka_unit_test(test_sample_bank_three_times_over),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_papers_every_level),
         cmocka_unit_test(test_shortage_named),
