@@ -84,3 +84,51 @@ char *jk_clock_format_ms(int64_t wall_ms, char *buf, unsigned long size)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     return buf;
 }
+
+struct jk_clock_scaled {
+    jk_clock_t clock;
+    const jk_clock_t *base;
+    double scale;
+    int64_t wall0_ms, mono0_us;
+};
+
+static int64_t s_scaled_wall_ms(void *ctx)
+{
+    jk_clock_scaled_t *s = ctx;
+    int64_t d = jk_clock_wall_ms(s->base) - s->wall0_ms;
+    return s->wall0_ms + (int64_t)((double)d * s->scale);
+}
+
+static int64_t s_scaled_mono_us(void *ctx)
+{
+    jk_clock_scaled_t *s = ctx;
+    int64_t d = jk_clock_mono_us(s->base) - s->mono0_us;
+    return s->mono0_us + (int64_t)((double)d * s->scale);
+}
+
+jk_clock_scaled_t *jk_clock_scaled_new(const jk_clock_t *base, double scale)
+{
+    if (!(scale > 0))
+        return NULL;
+    jk_clock_scaled_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->base = base ? base : jk_clock_system();
+    s->scale = scale;
+    s->wall0_ms = jk_clock_wall_ms(s->base);
+    s->mono0_us = jk_clock_mono_us(s->base);
+    s->clock.wall_ms = s_scaled_wall_ms;
+    s->clock.mono_us = s_scaled_mono_us;
+    s->clock.ctx = s;
+    return s;
+}
+
+void jk_clock_scaled_destroy(jk_clock_scaled_t **s)
+{
+    if (!s || !*s)
+        return;
+    free(*s);
+    *s = NULL;
+}
+
+const jk_clock_t *jk_clock_scaled_clock(const jk_clock_scaled_t *s) { return &s->clock; }

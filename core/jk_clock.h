@@ -37,6 +37,16 @@ void jk_clock_fake_advance_us(jk_clock_fake_t *f, int64_t us);
 /* Sets the wall reading only (a system clock step); monotonic is unchanged. */
 void jk_clock_fake_set_wall_ms(jk_clock_fake_t *f, int64_t wall_ms);
 
+/* A scaled clock for simulated sittings: time runs `scale` times faster than
+ * base from the moment of creation (both readings). scale 1 is the base
+ * clock's pace. Used by examd's clock.scale setting so a 90-minute exam can
+ * be simulated in a few minutes; never in a real sitting. Free with
+ * jk_clock_scaled_destroy. */
+typedef struct jk_clock_scaled jk_clock_scaled_t;
+jk_clock_scaled_t *jk_clock_scaled_new(const jk_clock_t *base, double scale);
+void jk_clock_scaled_destroy(jk_clock_scaled_t **s);
+const jk_clock_t *jk_clock_scaled_clock(const jk_clock_scaled_t *s);
+
 /* Formats wall ms as RFC 3339 UTC with milliseconds
  * ("2026-11-30T02:42:00.123Z") into buf (>= 25 bytes). Returns buf. */
 char *jk_clock_format_ms(int64_t wall_ms, char *buf, unsigned long size);

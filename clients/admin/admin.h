@@ -40,6 +40,7 @@ int admin__standard_show(int argc, char **argv);
 int admin__bank_check(int argc, char **argv);
 int admin__bank_stats(int argc, char **argv);
 int admin__bank_generate(int argc, char **argv);
+int admin__bank_import(int argc, char **argv);
 int admin__candidates_import(int argc, char **argv);
 int admin__plan_check(int argc, char **argv);
 int admin__plan_assign(int argc, char **argv);

@@ -12,6 +12,10 @@
 #include "jk_bank.h"
 #include "jk_blueprint.h"
 #include "jk_standard.h"
+#include "jk_qti.h"
+
+#include <libxml/parser.h>
+#include <sys/stat.h>
 
 /* Loads the standard and every bank path given; prints every error. */
 static int s_load(int argc, char **argv, jk_standard_t **std, jk_bank_t **bank, int *consumed)
@@ -187,6 +191,89 @@ int admin__bank_generate(int argc, char **argv)
         admin__fail("bank generate: error writing %s", out);
         rc = ADMIN_FAIL;
     }
+    jk_bank_destroy(&bank);
+    jk_standard_destroy(&std);
+    return rc;
+}
+
+/* bank import: JSON bank files and QTI items or packages into one JSON
+ * bank. Every problem is reported; items that can't be imported are named
+ * and left out; the exit code says whether anything was left out. */
+int admin__bank_import(int argc, char **argv)
+{
+    const char *out = NULL, *id = "imported";
+    jk_qti_defaults_t d;
+    jk_qti_defaults_init(&d);
+    const char *paths[256];
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *k = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(k, "--out") == 0 && v) out = v, i++;
+        else if (strcmp(k, "--id") == 0 && v) id = v, i++;
+        else if (strcmp(k, "--level") == 0 && v) d.level = atoi(v), i++;
+        else if (strcmp(k, "--ref") == 0 && v) d.ref = v, i++;
+        else if (strcmp(k, "--basis") == 0 && v) d.basis = v, i++;
+        else if (k[0] == '-') {
+            admin__fail("bank import: unknown option '%s'", k);
+            return ADMIN_USAGE;
+        } else if (n < 256) {
+            paths[n++] = k;
+        }
+    }
+    if (!out || n == 0) {
+        admin__fail("bank import: needs --out FILE and at least one PATH (bank JSON, QTI item, "
+                    "imsmanifest.xml or a package directory)");
+        return ADMIN_USAGE;
+    }
+    jk_error_t err;
+    jk_standard_t *std = jk_standard_load_default(&err);
+    if (!std) {
+        admin__fail("%s", err.msg);
+        return admin__exit_code(err.code);
+    }
+    jk_bank_t *bank = jk_bank_new(std);
+    jk_diag_t diag;
+    jk_diag_init(&diag, jk_diag_print, stderr, 500);
+    size_t left_out = 0;
+    for (int i = 0; i < n; i++) {
+        const char *p = paths[i];
+        size_t l = strlen(p);
+        struct stat st;
+        bool is_dir = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+        if (!is_dir && l > 5 && strcmp(p + l - 5, ".json") == 0) {
+            if (jk_bank_load_file(bank, p, &diag, &err) != JK_OK)
+                left_out++;
+            continue;
+        }
+        jk_qti_stats_t qs;
+        jk_err_t rc = is_dir ? jk_qti_import_package(bank, p, &d, &diag, &qs, &err)
+                             : jk_qti_import_file(bank, p, &d, &diag, &qs, &err);
+        if (rc != JK_OK && qs.read == 0)
+            left_out++;
+        left_out += qs.skipped;
+        printf("%s: %zu items read, %zu imported, %zu skipped, %zu warnings\n", p, qs.read,
+               qs.imported, qs.skipped, qs.warnings);
+    }
+    int rc = ADMIN_OK;
+    FILE *f = fopen(out, "w");
+    if (!f || jk_bank_write_json(bank, id, id, f, &err) != JK_OK) {
+        admin__fail("cannot write %s", out);
+        rc = ADMIN_FAIL;
+    }
+    if (f && fclose(f) != 0 && rc == ADMIN_OK) {
+        admin__fail("error writing %s", out);
+        rc = ADMIN_FAIL;
+    }
+    if (rc == ADMIN_OK) {
+        printf("bank import: %zu items and %zu tasks written to %s", jk_bank_item_count(bank),
+               jk_bank_task_count(bank), out);
+        printf(left_out ? "; %zu inputs or items left out (see the errors above)\n" : "\n",
+               left_out);
+        if (left_out)
+            rc = ADMIN_INVALID;
+    }
+    xmlCleanupParser();
     jk_bank_destroy(&bank);
     jk_standard_destroy(&std);
     return rc;

@@ -20,6 +20,8 @@ static const admin_command_t s_commands[] = {
       "validate item bank files or directories (default data/bank)", admin__bank_check },
     { "bank", "stats", "[--standard FILE] [PATH...]",
       "count items per level x area x type against each level's blueprint", admin__bank_stats },
+    { "bank", "import", "--out FILE [--id ID] [--level N --ref REF --basis TEXT] PATH...",
+      "import bank JSON and QTI 2.1/3.0 items or packages into one JSON bank", admin__bank_import },
     { "bank", "generate", "--items N --out FILE [--seed S]",
       "write a synthetic bank of N items for load tests", admin__bank_generate },
     { "candidates", "import", "CSV (--on YYYY-MM-DD | --plan FILE)",
