@@ -106,7 +106,8 @@ static int64_t s_scaled_mono_us(void *ctx)
     return s->mono0_us + (int64_t)((double)d * s->scale);
 }
 
-jk_clock_scaled_t *jk_clock_scaled_new(const jk_clock_t *base, double scale)
+jk_clock_scaled_t *jk_clock_scaled_new(const jk_clock_t *base, double scale,
+                                       int64_t origin_wall_ms)
 {
     if (!(scale > 0))
         return NULL;
@@ -115,7 +116,7 @@ jk_clock_scaled_t *jk_clock_scaled_new(const jk_clock_t *base, double scale)
         return NULL;
     s->base = base ? base : jk_clock_system();
     s->scale = scale;
-    s->wall0_ms = jk_clock_wall_ms(s->base);
+    s->wall0_ms = origin_wall_ms > 0 ? origin_wall_ms : jk_clock_wall_ms(s->base);
     s->mono0_us = jk_clock_mono_us(s->base);
     s->clock.wall_ms = s_scaled_wall_ms;
     s->clock.mono_us = s_scaled_mono_us;

@@ -37,13 +37,16 @@ void jk_clock_fake_advance_us(jk_clock_fake_t *f, int64_t us);
 /* Sets the wall reading only (a system clock step); monotonic is unchanged. */
 void jk_clock_fake_set_wall_ms(jk_clock_fake_t *f, int64_t wall_ms);
 
-/* A scaled clock for simulated sittings: time runs `scale` times faster than
- * base from the moment of creation (both readings). scale 1 is the base
- * clock's pace. Used by examd's clock.scale setting so a 90-minute exam can
- * be simulated in a few minutes; never in a real sitting. Free with
- * jk_clock_scaled_destroy. */
+/* A scaled clock for simulated sittings: from origin_wall_ms (a reading of
+ * base's wall clock; 0 = now) wall time runs `scale` times faster:
+ *     wall = origin + (base_wall - origin) * scale
+ * so every process given the same origin and scale agrees on the time, also
+ * across restarts. Monotonic time is scaled from the clock's creation. scale
+ * 1 is the base clock. Used by examd's clock.scale setting so a 90-minute
+ * exam can be simulated in minutes; never in a real sitting. */
 typedef struct jk_clock_scaled jk_clock_scaled_t;
-jk_clock_scaled_t *jk_clock_scaled_new(const jk_clock_t *base, double scale);
+jk_clock_scaled_t *jk_clock_scaled_new(const jk_clock_t *base, double scale,
+                                       int64_t origin_wall_ms);
 void jk_clock_scaled_destroy(jk_clock_scaled_t **s);
 const jk_clock_t *jk_clock_scaled_clock(const jk_clock_scaled_t *s);
 

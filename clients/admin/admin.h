@@ -40,11 +40,15 @@ int admin__standard_show(int argc, char **argv);
 int admin__bank_check(int argc, char **argv);
 int admin__bank_stats(int argc, char **argv);
 int admin__bank_generate(int argc, char **argv);
+int admin__keys_curve(int argc, char **argv);
+int admin__keys_allow(int argc, char **argv);
 int admin__bank_import(int argc, char **argv);
 int admin__candidates_import(int argc, char **argv);
 int admin__plan_check(int argc, char **argv);
 int admin__plan_assign(int argc, char **argv);
 int admin__papers_build(int argc, char **argv);
 int admin__package_verify(int argc, char **argv);
+int admin__results(int argc, char **argv);
+int admin__sitting_release(int argc, char **argv);
 
 #endif

@@ -37,6 +37,18 @@ static const admin_command_t s_commands[] = {
     { "package", "verify", "PACKAGE --key CENTER.pub [--release-key HEX | --keys KEYS.json]",
       "check a package's signature (and, with its release key, that it opens)",
       admin__package_verify },
+    { "keys", "curve", "--name NAME --out DIR [--force]",
+      "write a CURVE key pair: DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub",
+      admin__keys_curve },
+    { "keys", "allow", "--dir DIR --out FILE",
+      "write the broker's allow-list of every DIR/*.pub (name = file name)", admin__keys_allow },
+    { "sitting", "release",
+      "--broker EP --keys KEYS.json [--site ID...] (--curve-secret FILE --broker-public FILE | --plain)",
+      "send the release keys to the sites' exam nodes through the broker (exam start)",
+      admin__sitting_release },
+    { "results", "show", "--center DIR [--redis HOST:PORT] [--wait SECONDS] [--csv FILE]",
+      "pass rates, score distributions and per-area means of the sitting, from Redis",
+      admin__results },
     { NULL, NULL, NULL, NULL, NULL },
 };
 
