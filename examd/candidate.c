@@ -641,6 +641,7 @@ static void s_on_login(examd_t *ex, const uint8_t *route, size_t rl, const Jk__E
         snprintf(s->workstation, sizeof s->workstation, "%s", ws);
     RAND_bytes(s->token, sizeof s->token);
     s->have_token = true;
+    s->client_seq = 0; /* a new login numbers its requests from 1 */
     s->failed_logins = 0;
     s_login_reply(ex, route, rl, req, JK__LOGIN_STATUS__LOGIN_STATUS_OK, "登录成功", s, lsn);
 }
@@ -726,8 +727,24 @@ static ex_session_t *s_authed(examd_t *ex, const uint8_t *route, size_t rl, cons
         s_ack(ex, route, rl, req, JK__ACK_STATUS__ACK_STATUS_REJECTED,
               JK__REJECT_REASON__REJECT_REASON_BAD_AUTH, "not logged in on this workstation", 0, 0);
         ex->stats.rejected++;
+        ex->stats.forged++;
         JK_WARN("candidate.bad_auth", "session=%s", s->entry->session_id);
         return NULL;
+    }
+    /* A workstation numbers its requests 1, 2, 3, ... per login; a number
+     * not above the last one seen is a replay of a captured request. */
+    uint64_t cseq = req->has_seq ? req->seq : 0;
+    if (req->body_case != JK__ENVELOPE__BODY_SESSION_STATE_REQUEST) {
+        if (cseq <= s->client_seq) {
+            s_ack(ex, route, rl, req, JK__ACK_STATUS__ACK_STATUS_REJECTED,
+                  JK__REJECT_REASON__REJECT_REASON_STALE, "request number already used (replay)", 0, 0);
+            ex->stats.rejected++;
+            ex->stats.replayed++;
+            JK_WARN("candidate.replay", "session=%s seq=%llu last=%llu", s->entry->session_id,
+                    (unsigned long long)cseq, (unsigned long long)s->client_seq);
+            return NULL;
+        }
+        s->client_seq = cseq;
     }
     return s;
 }
@@ -759,6 +776,7 @@ static void s_on_answer(examd_t *ex, const uint8_t *route, size_t rl, const Jk__
     }
     if (rc != JK_OK) {
         ex->stats.rejected++;
+        ex->stats.late += rc == JK_ERR_LATE;
         s_ack(ex, route, rl, req, JK__ACK_STATUS__ACK_STATUS_REJECTED, s_reason_of(rc), err.msg, 0, 0);
         return;
     }

@@ -139,6 +139,7 @@ typedef struct ex_session {
     /* the candidate's connection */
     uint8_t token[32];
     bool have_token;
+    uint64_t client_seq;         /* highest request number of this login */
     char workstation[65];
     bool relocate_allowed;
     char relocate_by[65];        /* the proctor who allowed the move */
@@ -214,7 +215,7 @@ struct examd {
     struct {
         uint64_t logins, login_failures, answers, rejected, events, acks, resends, dup_acks,
             center_rejects, retry_later, bad_frames, reconciled, mismatches, time_ups, commits,
-            staff_commands;
+            staff_commands, forged, replayed, late;
     } stats;
 };
 

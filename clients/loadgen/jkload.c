@@ -54,6 +54,7 @@
 #define S_LATENCY_SAMPLES_MAX 20000000u
 #define S_STATE_POLL_MS 2000              /* a waiting candidate asks for its state this often */
 #define S_LOGIN_RETRY_MS 500
+#define S_REQUEST_TIMEOUT_MS 5000         /* no reply by then: the request is lost (node crash) */
 
 typedef enum {
     C_NEW = 0,
@@ -142,7 +143,8 @@ typedef struct {
     uint32_t *lat;
     size_t n_lat;
     uint64_t acked_answers, rejected, retry, errors, logins, submitted, timed_out, sent,
-        staff_ok, staff_err, lost, last_acked;
+        staff_ok, staff_err, lost, last_acked, expired, relogins;
+    uint64_t oldest;              /* lowest message id that may still be pending */
     int64_t t0_us, first_answer_us, last_ack_us;
 } lg_t;
 
@@ -568,6 +570,34 @@ static void s_examiners(lg_t *g, uint32_t ci)
     c->done_scored = true;
 }
 
+/* Requests unanswered for S_REQUEST_TIMEOUT_MS are given up (their exam
+ * node crashed or restarted): the candidate stops waiting for them, and a
+ * login is tried again. */
+static void s_expire(lg_t *g)
+{
+    int64_t limit = s_now_us() - (int64_t)S_REQUEST_TIMEOUT_MS * 1000;
+    while (g->oldest < g->next_msg) {
+        uint64_t id = g->oldest + 1;
+        pend_t *p = &g->pend[id & (S_PENDING - 1)];
+        if (p->id != id) { /* answered (or overwritten) */
+            g->oldest = id;
+            continue;
+        }
+        if (p->sent_us > limit)
+            break;
+        cand_t *c = &g->c[p->cand];
+        if (c->outstanding > 0)
+            c->outstanding--;
+        g->expired++;
+        if (p->kind == P_LOGIN && c->state == C_LOGGING_IN)
+            c->state = C_WAITING;
+        free(p->item);
+        free(p->resp);
+        memset(p, 0, sizeof *p);
+        g->oldest = id;
+    }
+}
+
 /* ---- candidate steps ---- */
 
 static void s_done(lg_t *g, uint32_t ci)
@@ -587,8 +617,13 @@ static void s_step(lg_t *g, uint32_t ci)
     cand_t *c = &g->c[ci];
     int64_t now = s_now_us();
     switch (c->state) {
+    case C_LOGGING_IN:
     case C_NEW:
     case C_WAITING:
+        if (c->state == C_LOGGING_IN && c->outstanding > 0) {
+            s_schedule(g, ci, now + 1000000); /* still waiting for the reply */
+            return;
+        }
         s_login(g, ci);
         s_schedule(g, ci, now + 5000000); /* a reply reschedules; this is the timeout */
         return;
@@ -786,7 +821,8 @@ static void s_on_reply(lg_t *g, const uint8_t *data, size_t len)
             } else if (a->status == JK__ACK_STATUS__ACK_STATUS_REJECTED &&
                        a->reason == JK__REJECT_REASON__REJECT_REASON_BAD_AUTH) {
                 /* The exam node restarted and forgot our token: log in again. */
-                if (c->state != C_DONE) {
+                if (c->state != C_DONE && c->state != C_WAITING && c->state != C_LOGGING_IN) {
+                    g->relogins++;
                     c->state = C_WAITING;
                     s_schedule(g, ci, now + S_LOGIN_RETRY_MS * 1000);
                 }
@@ -1119,6 +1155,7 @@ int main(int argc, char **argv)
             if (items[k++].revents & ZMQ_POLLIN)
                 s_drain_staff(g, &g->sites[i]);
         }
+        s_expire(g);
         if (now >= next_progress && !g->quiet) {
             double rate = (g->acked_answers - last_acked) / ((now - last_progress) / 1e6);
             fprintf(stderr, "%st=%3llds candidates %zu/%zu done, logged in %llu, answers acked %llu (%.0f/s), "
@@ -1150,8 +1187,10 @@ int main(int argc, char **argv)
     printf("jkload: %llu answers acknowledged in %.1f s: %.0f events/s; ack latency p50 %.2f ms, "
            "p99 %.2f ms, p99.9 %.2f ms\n",
            (unsigned long long)g->acked_answers, span, eps, p50, p99, p999);
-    printf("jkload: errors %llu, refused %llu, lost %llu; staff commands ok %llu, failed %llu\n",
-           (unsigned long long)g->errors, (unsigned long long)g->rejected, (unsigned long long)g->lost,
+    printf("jkload: errors %llu, refused %llu, unanswered %llu, logins again %llu; staff commands "
+           "ok %llu, failed %llu\n",
+           (unsigned long long)g->errors, (unsigned long long)g->rejected,
+           (unsigned long long)(g->lost + g->expired), (unsigned long long)g->relogins,
            (unsigned long long)g->staff_ok, (unsigned long long)g->staff_err);
     if (g->json_path) {
         FILE *f = fopen(g->json_path, "w");
@@ -1159,12 +1198,12 @@ int main(int argc, char **argv)
             fprintf(f,
                     "{\"candidates\":%zu,\"logins\":%llu,\"submitted\":%llu,\"timed_out\":%llu,"
                     "\"acked\":%llu,\"seconds\":%.3f,\"events_per_s\":%.1f,\"p50_ms\":%.3f,"
-                    "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"errors\":%llu,\"refused\":%llu,\"lost\":%llu,"
+                    "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"errors\":%llu,\"refused\":%llu,\"unanswered\":%llu,"
                     "\"staff_failed\":%llu}\n",
                     g->n, (unsigned long long)g->logins, (unsigned long long)g->submitted,
                     (unsigned long long)g->timed_out, (unsigned long long)g->acked_answers, span, eps,
                     p50, p99, p999, (unsigned long long)g->errors, (unsigned long long)g->rejected,
-                    (unsigned long long)g->lost, (unsigned long long)g->staff_err);
+                    (unsigned long long)(g->lost + g->expired), (unsigned long long)g->staff_err);
             fclose(f);
         }
     }
