@@ -18,7 +18,7 @@
 
 #define S_RETRY_AFTER_MS 1000 /* Redis unavailable: ask the node to resend after this */
 
-static char s_logbuf[JK_LOG_VALUE_MAX];
+static char s_logbuf[JK_LOG_VALUE_MAX], s_logbuf2[JK_LOG_VALUE_MAX];
 
 uint64_t scorerd__message_id(scorerd_t *sc) { return ++sc->msg_counter; }
 
@@ -123,6 +123,13 @@ static void s_on_applied(void *ud, jk_err_t rc, const char *errstr,
     if (rc == JK_ERR_UNAVAIL || rc == JK_ERR_TIMEOUT) {
         sc->stats.retry_later++;
         scorerd__ack(sc, r->addr, r->addr_len, env, JK__ACK_STATUS__ACK_STATUS_RETRY_LATER, 0, NULL);
+    } else if (rc == JK_ERR_LATE) {
+        sc->stats.late++;
+        JK_WARN("apply.late", "session=%s seq=%llu node=%s error=%s", env->session_id,
+                (unsigned long long)env->seq, jk_log_value(env->node_id, s_logbuf),
+                jk_log_value(errstr, s_logbuf2));
+        scorerd__ack(sc, r->addr, r->addr_len, env, JK__ACK_STATUS__ACK_STATUS_REJECTED,
+                     JK__REJECT_REASON__REJECT_REASON_AFTER_DEADLINE, "after the session was submitted");
     } else if (rc != JK_OK) {
         JK_ERROR("apply.refused", "session=%s seq=%llu error=%s", env->session_id,
                  (unsigned long long)env->seq, jk_log_value(errstr, s_logbuf));

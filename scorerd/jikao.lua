@@ -336,6 +336,17 @@ local function apply(keys, a)
         return summary(meta, 'SEQ_CONFLICT', 0)
     end
 
+    -- Late: nothing from the candidate's side (and no clock change) after
+    -- the Submit stored. A correct exam node never sends such an event;
+    -- only examiner scores and a void may follow a submit.
+    local stored_submit = num(redis.call('HGET', meta, 'submit_seq'))
+    if stored_submit > 0 and seq > stored_submit and
+       (kind == 'open' or kind == 'resume' or kind == 'answer' or
+        (kind == 'proctor' and (e.action == '1' or e.action == '2' or e.action == '3' or
+                                e.action == '4'))) then
+        bad('JKLATE', 'seq', 'after the session was submitted (seq ' .. stored_submit .. ')')
+    end
+
     -- Bounds that depend on what is stored: checked before any write.
     if kind == 'answer' and redis.call('HEXISTS', ans, e.item) == 0
        and redis.call('HLEN', ans) >= ITEMS_MAX then

@@ -653,6 +653,8 @@ static jk_err_t s_error_reply(redis_store_t *s, s_req_t *r, const redisReply *e)
         rc = JK_ERR_INVAL;
     else if (s_starts(e, "JKTOOBIG "))
         rc = JK_ERR_TOO_BIG;
+    else if (s_starts(e, "JKLATE "))
+        rc = JK_ERR_LATE;
     else if (s_starts(e, "LOADING") || s_starts(e, "BUSY") || s_starts(e, "OOM") ||
              s_starts(e, "READONLY") || s_starts(e, "MASTERDOWN") || s_starts(e, "TRYAGAIN") ||
              s_starts(e, "CLUSTERDOWN") || s_starts(e, "NOREPLICAS") || s_starts(e, "MOVED") ||

@@ -249,7 +249,7 @@ static void s_stats(scorerd_t *sc)
     JK_INFO("scorerd.stats",
             "requests=%llu applied=%llu duplicates=%llu conflicts=%llu forged=%llu wrong_site=%llu "
             "unknown_session=%llu malformed=%llu retry_later=%llu reconciles=%llu reconcile_ok=%llu "
-            "mismatches=%llu scored=%llu illegal_streams=%llu in_flight=%u redis=%s "
+            "mismatches=%llu scored=%llu illegal_streams=%llu late=%llu in_flight=%u redis=%s "
             "redis_p50_us=%llu redis_p99_us=%llu reconnects=%llu",
             (unsigned long long)sc->stats.requests, (unsigned long long)sc->stats.applied,
             (unsigned long long)sc->stats.duplicates, (unsigned long long)sc->stats.conflicts,
@@ -258,7 +258,7 @@ static void s_stats(scorerd_t *sc)
             (unsigned long long)sc->stats.retry_later, (unsigned long long)sc->stats.reconciles,
             (unsigned long long)sc->stats.reconcile_ok, (unsigned long long)sc->stats.reconcile_mismatch,
             (unsigned long long)sc->stats.scored, (unsigned long long)sc->stats.illegal_streams,
-            sc->in_flight, rs.ready ? "up" : "down", (unsigned long long)rs.latency_p50_us,
+            (unsigned long long)sc->stats.late, sc->in_flight, rs.ready ? "up" : "down", (unsigned long long)rs.latency_p50_us,
             (unsigned long long)rs.latency_p99_us, (unsigned long long)rs.reconnects);
 }
 

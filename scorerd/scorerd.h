@@ -111,7 +111,7 @@ struct scorerd {
     struct {
         uint64_t requests, applied, duplicates, conflicts, forged, wrong_site, unknown_session,
             malformed, retry_later, reconciles, reconcile_ok, reconcile_mismatch, scored,
-            results_existing, illegal_streams, package_requests, released, bad_frames;
+            results_existing, illegal_streams, package_requests, released, bad_frames, late;
     } stats;
 };
 
