@@ -42,6 +42,7 @@ typedef struct {
     const char *json_path;
     uint64_t seed;
     double exposure;
+    long kdf_iterations;
     const char *positional[4];
     int n_positional;
 } s_args_t;
@@ -65,7 +66,16 @@ static int s_parse(int argc, char **argv, s_args_t *a)
         else if (strcmp(k, "--key") == 0) dst = &a->pub_path;
         else if (strcmp(k, "--roster") == 0) dst = &a->roster_path;
         else if (strcmp(k, "--json") == 0) dst = &a->json_path;
-        else if (strcmp(k, "--seed") == 0 || strcmp(k, "--exposure") == 0) {
+        else if (strcmp(k, "--kdf-iterations") == 0) {
+            char *end;
+            a->kdf_iterations = v ? strtol(v, &end, 10) : 0;
+            if (!v || *end || a->kdf_iterations < 1000 || a->kdf_iterations > 10000000) {
+                admin__fail("--kdf-iterations: expected 1000..10000000");
+                return ADMIN_USAGE;
+            }
+            i++;
+            continue;
+        } else if (strcmp(k, "--seed") == 0 || strcmp(k, "--exposure") == 0) {
             if (!v) {
                 admin__fail("%s needs a value", k);
                 return ADMIN_USAGE;
@@ -472,7 +482,8 @@ int admin__papers_build(int argc, char **argv)
     jk_sitting_spec_t spec = { .std = c.std, .bank = bank, .candidates = c.cands,
                                .assignment = c.assignment, .seed = a.seed,
                                .exposure_max = a.exposure, .master = master,
-                               .created_ms = jk_clock_wall_ms(jk_clock_system()) };
+                               .created_ms = jk_clock_wall_ms(jk_clock_system()),
+                               .pbkdf2_iterations = (int)a.kdf_iterations };
     build = jk_sitting_build(&spec, s_progress, &prog, &err);
     if (!build) {
         admin__fail("papers build: %s", err.msg);

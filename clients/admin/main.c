@@ -31,7 +31,8 @@ static const admin_command_t s_commands[] = {
     { "plan", "assign", "--plan FILE --candidates CSV [--seed N] [--roster FILE] [--json FILE]",
       "seat eligible candidates and staff the rooms; name every shortfall", admin__plan_assign },
     { "papers", "build",
-      "--plan FILE --candidates CSV --out DIR [--bank PATH] [--seed N] [--exposure S] [--center-key FILE]",
+      "--plan FILE --candidates CSV --out DIR [--bank PATH] [--seed N] [--exposure S]\n"
+      "               [--center-key FILE] [--kdf-iterations N]",
       "build every candidate's papers and one sealed package per site; keys stay in DIR/center",
       admin__papers_build },
     { "package", "verify", "PACKAGE --key CENTER.pub [--release-key HEX | --keys KEYS.json]",

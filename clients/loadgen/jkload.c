@@ -83,6 +83,7 @@ typedef struct {
     uint32_t to_change;           /* items answered twice (first wrong) */
     uint32_t *change_list;
     uint32_t n_change, next_change;
+    int rounds_left;              /* passes over the paper still to make (benchmarks) */
     int64_t next_us;
     int outstanding;
     bool done_scored;             /* examiners have scored (skills) */
@@ -119,6 +120,7 @@ typedef struct {
     size_t max_candidates;
     double rate;            /* answers per second per candidate */
     double change_prob, flag_prob, idle_share;
+    int rounds;
     uint64_t seed;
     int64_t duration_ms;
     bool examiners, quiet;
@@ -640,6 +642,15 @@ static void s_step(lg_t *g, uint32_t ci)
             s_answer(g, ci, k, will_change, 1);
         } else if (c->next_change < c->n_change) {
             s_answer(g, ci, c->change_list[c->next_change++], false, 2);
+        } else if (c->rounds_left > 0) {
+            /* Another pass over the paper: every item answered again. */
+            c->rounds_left--;
+            jk_rand_shuffle(&g->rng, c->order, c->n_items, sizeof *c->order);
+            c->next = 0;
+            c->n_change = c->next_change = 0;
+            c->to_change = 0;
+            s_schedule(g, ci, now + 1000);
+            return;
         } else if (c->lets_time_run_out) {
             c->state = C_IDLING;
             s_schedule(g, ci, now + S_STATE_POLL_MS * 1000);
@@ -700,6 +711,7 @@ static void s_start_answering(lg_t *g, uint32_t ci)
     c->n_change = c->next_change = 0;
     if (c->lets_time_run_out)
         c->n_items = n / 2; /* stops half way and waits for the clock */
+    c->rounds_left = g->rounds > 1 ? g->rounds - 1 : 0;
     c->state = C_ANSWERING;
     s_schedule(g, ci, s_now_us() + 1000);
 }
@@ -960,11 +972,12 @@ static void s_usage(void)
             "usage: jkload --center DIR --site ID=CANDIDATE_EP,STAFF_EP [--site ...]\n"
             "              [--sessions ID,ID,...] [--bank PATH] [--candidates N] [--rate R]\n"
             "              [--change P] [--flag P] [--idle P] [--seed S] [--duration MS]\n"
-            "              [--no-examiners] [--acked FILE] [--json FILE] [--quiet]\n"
+            "              [--no-examiners] [--rounds N] [--acked FILE] [--json FILE] [--quiet]\n"
             "  --sessions   plan sessions to run (default: all in the center document)\n"
             "  --rate       answers per second per candidate (default 2)\n"
             "  --change     share of items answered twice (first wrong; default 0.15)\n"
-            "  --idle       share of candidates who let time run out (default 0.1)\n");
+            "  --idle       share of candidates who let time run out (default 0.1)\n"
+            "  --rounds     passes over the paper before submitting (default 1; benchmarks)\n");
     exit(2);
 }
 
@@ -991,6 +1004,7 @@ int main(int argc, char **argv)
         else if (strcmp(k, "--change") == 0 && v) g->change_prob = atof(v), i++;
         else if (strcmp(k, "--flag") == 0 && v) g->flag_prob = atof(v), i++;
         else if (strcmp(k, "--idle") == 0 && v) g->idle_share = atof(v), i++;
+        else if (strcmp(k, "--rounds") == 0 && v) g->rounds = atoi(v), i++;
         else if (strcmp(k, "--seed") == 0 && v) g->seed = strtoull(v, NULL, 10), i++;
         else if (strcmp(k, "--duration") == 0 && v) g->duration_ms = strtoll(v, NULL, 10), i++;
         else if (strcmp(k, "--no-examiners") == 0) g->examiners = false;

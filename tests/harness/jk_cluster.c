@@ -53,6 +53,7 @@ void jk_cluster_opts_default(jk_cluster_opts_t *o)
     o->clock_scale = 120;
     o->curve = true;
     o->aof = true;
+    o->kdf_iterations = 2000; /* fast set-up; the real default is 20000 */
 }
 
 static bool s_run(const char *const argv[], const char *log)
@@ -91,16 +92,24 @@ static bool s_plan(jk_cluster_t *c, const char *path)
                "{\"id\":\"L5-theory\",\"level\":5,\"exam\":\"theory\",\"start\":\"2026-12-12T09:00:00+08:00\",\"minutes\":90},"
                "{\"id\":\"L5-skills\",\"level\":5,\"exam\":\"skills\",\"start\":\"2026-12-12T13:00:00+08:00\",\"minutes\":120}],"
                "\"sites\":[");
-    for (int s = 0; s < c->o.sites; s++)
-        fprintf(f, "%s{\"id\":\"%s\",\"name\":\"site %d\",\"rooms\":[{\"id\":\"%s-R1\",\"name\":\"room\",\"seats\":%d,"
-                   "\"exams\":[\"theory\",\"skills\"]}]}",
-                s ? "," : "", c->site[s], s + 1, c->site[s], c->o.candidates);
-    fprintf(f, "],\"staff\":[");
+    /* Rooms of at most 100 seats; staff for full rooms (7 proctors, 7
+     * examiners each: ceil(100/15) = 7, odd). */
+    int rooms = (c->o.candidates + 99) / 100;
+    int seats = c->o.candidates < 100 ? c->o.candidates : 100;
     for (int s = 0; s < c->o.sites; s++) {
-        for (int k = 1; k <= 3; k++)
+        fprintf(f, "%s{\"id\":\"%s\",\"name\":\"site %d\",\"rooms\":[", s ? "," : "", c->site[s], s + 1);
+        for (int r = 0; r < rooms; r++)
+            fprintf(f, "%s{\"id\":\"%s-R%d\",\"name\":\"room\",\"seats\":%d,\"exams\":[\"theory\",\"skills\"]}",
+                    r ? "," : "", c->site[s], r + 1, seats);
+        fprintf(f, "]}");
+    }
+    fprintf(f, "],\"staff\":[");
+    int per = rooms * 7 > 3 ? rooms * 7 : 3;
+    for (int s = 0; s < c->o.sites; s++) {
+        for (int k = 1; k <= per; k++)
             fprintf(f, "%s{\"id\":\"%s-P%d\",\"name\":\"proctor\",\"roles\":[\"proctor\"],\"site\":\"%s\"}",
                     s || k > 1 ? "," : "", c->site[s], k, c->site[s]);
-        for (int k = 1; k <= 5; k++)
+        for (int k = 1; k <= (per < 5 ? 5 : per); k++)
             fprintf(f, ",{\"id\":\"%s-E%d\",\"name\":\"examiner\",\"roles\":[\"examiner\"],\"site\":\"%s\"}",
                     c->site[s], k, c->site[s]);
     }
@@ -111,9 +120,33 @@ static bool s_plan(jk_cluster_t *c, const char *path)
     return ok;
 }
 
+/* Generated level-5 candidates, eligible by preparatory training, for
+ * sittings larger than the sample file. */
+static bool s_synthetic_candidates(jk_cluster_t *c, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    fprintf(f, "admission_no,name,id_number,level,education,schools,training,certificates,work\n");
+    int n = c->o.sites * c->o.candidates;
+    for (int i = 0; i < n; i++) {
+        char id[19];
+        snprintf(id, sizeof id, "11010519900101%03d", i % 1000);
+        /* vary the birth day so ID numbers stay unique past 1000 */
+        id[12] = (char)('0' + (i / 1000) % 3);
+        id[13] = (char)('1' + (i / 3000) % 9);
+        id[17] = jk_id_number_check_digit(id);
+        id[18] = '\0';
+        fprintf(f, "B-%06d,考生%d,%s,5,high_school,,5:30:2026-01-10,,\n", i + 1, i + 1, id);
+    }
+    return fclose(f) == 0;
+}
+
 /* The first sites*candidates eligible level-5 candidates of the sample. */
 static bool s_candidates(jk_cluster_t *c, const char *path)
 {
+    if (c->o.candidates > 30)
+        return s_synthetic_candidates(c, path);
     const char *src = JK_SOURCE_DIR "/data/candidates.csv";
     jk_error_t err;
     jk_standard_t *std = jk_standard_load(JK_SOURCE_DIR "/data/standard.json", &err);
@@ -360,7 +393,7 @@ jk_cluster_t *jk_cluster_new(const jk_cluster_opts_t *o)
     jk_cluster_t *c = calloc(1, sizeof *c);
     c->o = *o;
     if (c->o.sites < 1 || c->o.sites > JK_CLUSTER_MAX_SITES || c->o.scorers < 1 ||
-        c->o.scorers > JK_CLUSTER_MAX_SCORERS || c->o.candidates < 1 || c->o.candidates > 30)
+        c->o.scorers > JK_CLUSTER_MAX_SCORERS || c->o.candidates < 1 || c->o.candidates > 5000)
         goto fail;
     c->zctx = zmq_ctx_new();
     c->dir = jk_harness_tempdir("cluster");
@@ -378,7 +411,9 @@ jk_cluster_t *jk_cluster_new(const jk_cluster_opts_t *o)
     if (!s_plan(c, plan) || !s_candidates(c, cands))
         goto fail;
     const char *build[] = { JK_HARNESS_JKADMIN_BIN, "papers", "build", "--plan", plan, "--candidates",
-                            cands, "--out", c->sitting, "--on", "2026-12-12", NULL };
+                            cands, "--out", c->sitting, "--on", "2026-12-12", "--kdf-iterations",
+                            jk_harness_strf("%d", c->o.kdf_iterations > 0 ? c->o.kdf_iterations : 20000),
+                            NULL };
     if (!s_run(build, jk_harness_strf("%s/papers.log", c->logs)))
         goto fail;
     /* Keys: broker, each examd, each scorer, the admin tool. */

@@ -32,7 +32,9 @@
 typedef struct {
     int sites;            /* 1..JK_CLUSTER_MAX_SITES */
     int scorers;          /* 1..JK_CLUSTER_MAX_SCORERS */
-    int candidates;       /* level-5 candidates per site, <= 30 */
+    int candidates;       /* level-5 candidates per site: up to 30 from the sample
+                             file, more (up to 5000) are generated */
+    int kdf_iterations;   /* PBKDF2 rounds of the credentials; 0 = default */
     int clock_scale;      /* exam clock speed-up (90 min / scale) */
     bool curve;           /* CURVE on every link (else plain, loopback) */
     bool aof;             /* Redis append-only file */
