@@ -29,8 +29,9 @@ static const jk_cfg_opt_t s_table[] = {
     { "center.dir", JK_CFG_STRING, "center", 0, 0, offsetof(scorerd_config_t, center_dir),
       "the center directory written by `jkadmin papers build` (sitting.json, master.key, keys.json)",
       NULL },
-    { "bank", JK_CFG_STRING, JK_DATA_DIR "/bank", 0, 0, offsetof(scorerd_config_t, bank),
-      "the item bank with its keys (a file or a directory of *.json)", NULL },
+    { "bank", JK_CFG_STRING, NULL, 0, 0, offsetof(scorerd_config_t, bank),
+      "the item bank with its keys (a file or a directory of *.json); empty: the source tree's "
+      "data/bank", NULL },
     { "redis.host", JK_CFG_STRING, "127.0.0.1", 0, 0, offsetof(scorerd_config_t, redis_host),
       "Redis host (an IP address: names are resolved with a blocking call)", NULL },
     { "redis.port", JK_CFG_INT, "6379", 1, 65535, offsetof(scorerd_config_t, redis_port),

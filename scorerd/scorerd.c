@@ -171,7 +171,9 @@ scorerd_t *scorerd_new(const scorerd_config_t *cfg, jk_error_t *err)
     if (!sc->std)
         goto fail;
     sc->bank = jk_bank_new(sc->std);
-    if (!sc->bank || jk_bank_load_path(sc->bank, cfg->bank, NULL, err) != JK_OK)
+    if (!sc->bank ||
+        jk_bank_load_path(sc->bank, cfg->bank && *cfg->bank ? cfg->bank : JK_DATA_DIR "/bank", NULL,
+                          err) != JK_OK)
         goto fail;
     snprintf(path, sizeof path, "%s/sitting.json", cfg->center_dir);
     sc->center = jk_sitting_load(path, err);
