@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -478,6 +479,41 @@ fail:
     fprintf(stderr, "jk_cluster: set-up failed (directory %s)\n", c->dir ? c->dir : "-");
     jk_cluster_free(&c);
     return NULL;
+}
+
+bool jk_cluster_logs_clean(jk_cluster_t *c)
+{
+    for (int s = 0; s < JK_CLUSTER_MAX_SITES; s++)
+        s_kill(&c->examd[s], SIGTERM);
+    for (int i = 0; i < JK_CLUSTER_MAX_SCORERS; i++)
+        s_kill(&c->scorer[i], SIGTERM);
+    s_kill(&c->broker, SIGTERM);
+    static const char *const marks[] = { "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                         "runtime error:", NULL };
+    bool clean = true;
+    DIR *d = opendir(c->logs);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        const char *path = jk_harness_strf("%s/%s", c->logs, de->d_name);
+        FILE *f = fopen(path, "r");
+        char line[4096];
+        int shown = 0;
+        while (f && fgets(line, sizeof line, f)) {
+            for (int m = 0; marks[m]; m++)
+                if (strstr(line, marks[m])) {
+                    clean = false;
+                    if (shown++ < 5)
+                        fprintf(stderr, "sanitizer report in %s: %s", de->d_name, line);
+                }
+        }
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return clean;
 }
 
 void jk_cluster_free(jk_cluster_t **pc)

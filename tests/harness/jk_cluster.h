@@ -98,6 +98,11 @@ bool jk_cluster_check_dense(jk_cluster_t *c, size_t *sessions_checked);
 /* Stops every examd first (SIGTERM) so its log is complete and unlocked. */
 bool jk_cluster_check_scores(jk_cluster_t *c, size_t *sessions_checked);
 
+/* Stops every daemon (SIGTERM, so sanitizers write their exit reports) and
+ * scans every log for sanitizer reports (AddressSanitizer, LeakSanitizer,
+ * UBSan "runtime error"); true when there are none (reports are printed). */
+bool jk_cluster_logs_clean(jk_cluster_t *c);
+
 /* Sums "name=value" over the daemons' logs' latest stats lines
  * ("scorerd.stats" lines of all scorers, for instance). */
 long jk_cluster_log_stat(jk_cluster_t *c, const char *proc, const char *event, const char *name);

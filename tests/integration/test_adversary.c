@@ -68,12 +68,13 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     (void)state;
+    bool clean = jk_cluster_logs_clean(g_c);
     jk_sitting_destroy(&g_center);
     /* Not zmq_ctx_term: a failed story may have left a socket open, and
      * term would wait for it forever. */
     zmq_ctx_shutdown(g_ctx);
     jk_cluster_free(&g_c);
-    return 0;
+    return clean ? 0 : -1;
 }
 
 /* ---- a workstation ---- */

@@ -118,6 +118,7 @@ static void test_crashes(void **state)
                     "dense, %zu scores equal to the logs' replay\n",
             answers, sessions, scored);
     assert_true(answers > 1000);
+    assert_true(jk_cluster_logs_clean(c));
     jk_cluster_free(&c);
 }
 
@@ -203,6 +204,7 @@ static void test_node_restart_keeps_time(void **state)
     assert_true(charged_exam_ms < uncredited_ms - 3.0 * 1000 * o.clock_scale);
     jk_harness_kill(load, SIGTERM);
     jk_harness_wait_exit(load, 10000);
+    assert_true(jk_cluster_logs_clean(c));
     jk_cluster_free(&c);
 }
 

@@ -72,6 +72,7 @@ static void test_sitting(void **state)
     assert_true(scored >= sessions / 2);
     fprintf(stderr, "story: %zu acknowledged answers, %zu sessions, %zu scores checked\n", answers,
             sessions, scored);
+    assert_true(jk_cluster_logs_clean(c));
     jk_cluster_free(&c);
 }
 
