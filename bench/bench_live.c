@@ -65,8 +65,7 @@ static double s_ceiling(int requests)
     const char *argv[] = { "redis-benchmark", "-h", "127.0.0.1", "-p",
                            jk_harness_strf("%d", jk_harness_redis_port(r)), "-n",
                            jk_harness_strf("%d", requests), "-c", "50", "-P", "16", "-r", "100000000",
-                           "--csv", "FCALL", "jk_apply", "4", "jk:{__rand_int__}:meta",
-                           "jk:{__rand_int__}:ev", "jk:{__rand_int__}:ans", "jk:{__rand_int__}:xs",
+                           "--csv", "FCALL", "jk_apply_1", "1", "jk:{__rand_int__}",
                            "1", "0123456789abcdef0123456789abcdef", "answer", "1796000000000", "IT",
                            "S01", "R1", "C1", "T-1", "0", "1", "", NULL };
     jk_child_t *ch = jk_harness_spawn(argv, NULL, out);
@@ -85,12 +84,17 @@ static double s_ceiling(int requests)
     }
     if (f)
         fclose(f);
-    /* Every call must have applied (not errored): check a sample. */
+    /* The calls must have applied (an error reply is fast and would make
+     * a false ceiling): 4 keys per new session. */
     rep = jk_harness_redis_cmd(r, "DBSIZE");
-    if (rep) {
-        printf("  redis-benchmark: %d FCALL jk_apply with pipelining 16, AOF everysec; keys now %lld\n",
-               requests, rep->integer);
+    long long keys = rep ? rep->integer : 0;
+    if (rep)
         freeReplyObject(rep);
+    printf("  redis-benchmark: %d FCALL jk_apply_1 (= jk_apply) with pipelining 16, 50 connections, "
+           "AOF everysec; %lld sessions written\n", requests, keys / 3);
+    if (keys < requests) {
+        fprintf(stderr, "bench: jk_apply_1 did not apply (%lld keys): the ceiling is void\n", keys);
+        rps = -1;
     }
     jk_harness_redis_free(&r);
     return rps;
@@ -167,24 +171,30 @@ int main(int argc, char **argv)
         printf("  %d scorer%s: %8.0f answers/s  (%5.1f%% of the ceiling)  p50 %.2f ms p99 %.2f ms\n",
                scorers[k], scorers[k] > 1 ? "s" : " ", runs[k].eps,
                ceiling > 0 ? 100.0 * runs[k].eps / ceiling : 0, runs[k].p50, runs[k].p99);
+        jk_cluster_free(&c);
         if (scorers[k] == 2) {
-            /* 3. Latency at the offered rate, same cluster. */
+            /* 3. Latency at the offered rate: a fresh sitting (sessions of
+             * the last run are submitted), 2 scorers. */
+            c = jk_cluster_new(&o);
+            if (!c)
+                return 1;
             lat_rate = offered / (2.0 * per_site);
             if (!s_load(c, "latency", lat_rate, rounds, &lat))
                 return 1;
+            jk_cluster_free(&c);
         }
-        jk_cluster_free(&c);
     }
     printf("3. latency with 2 scorers at %.0f answers/s offered (%.1f/s per candidate)\n", offered,
            lat_rate);
     printf("  carried %.0f answers/s; ack latency p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms\n", lat.eps,
            lat.p50, lat.p99, lat.p999);
+    double best = 0;
+    for (int k = 0; k < 3; k++)
+        if (runs[k].eps > best)
+            best = runs[k].eps;
     printf("\nsummary: ceiling %.0f/s; end to end %.0f / %.0f / %.0f per s with 1 / 2 / 4 scorers "
            "(best %.1f%% of the ceiling; aim >= 60%%); p99 %.2f ms at %.0f/s offered (aim <= 20 ms)\n",
-           ceiling, runs[0].eps, runs[1].eps, runs[2].eps,
-           ceiling > 0 ? 100.0 * (runs[0].eps > runs[1].eps ? (runs[0].eps > runs[2].eps ? runs[0].eps : runs[2].eps)
-                                                            : (runs[1].eps > runs[2].eps ? runs[1].eps : runs[2].eps)) / ceiling
-                       : 0,
+           ceiling, runs[0].eps, runs[1].eps, runs[2].eps, ceiling > 0 ? 100.0 * best / ceiling : 0,
            lat.p99, offered);
     return 0;
 }

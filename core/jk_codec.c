@@ -19,9 +19,10 @@
  *    unknown field, a NUL inside a string, a field given twice) are named.
  *    protobuf-c would accept some of these silently (last value wins,
  *    unknown fields kept, strings cut at the NUL).
- *  - It includes OpenSSL (HMAC-SHA256, SHA-256, CRYPTO_memcmp) itself
- *    rather than through an adapter: the tag and hash rules are part of the
- *    wire protocol and depend on the exact packing done here.
+ *  - It computes tags and hashes itself (jk_crypto's HMAC-SHA256 and
+ *    SHA-256, OpenSSL's CRYPTO_memcmp) rather than through an adapter: the
+ *    tag and hash rules are part of the wire protocol and depend on the
+ *    exact packing done here.
  *  - Rejected: validating with protobuf-c "required" labels (the errors
  *    would not name fields, and required-ness differs by kind and by other
  *    fields' values); verifying tags over the received bytes minus the tag
@@ -37,8 +38,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+
+#include "jk_crypto.h"
 
 /* ---------------------------------------------------------------------- */
 /* Compile-time agreements between the schema and the code.                 */
@@ -1338,19 +1339,37 @@ static unsigned s_wire_type(ProtobufCType t)
 /* Sets s->path to the path of field fd (element index if repeated) under the
  * path of length plen. Top-level body members are roots of their own
  * ("answer"); other top-level fields live under "envelope". */
+static size_t s_path_put(s_scan_t *s, size_t at, const char *str, size_t n)
+{
+    size_t room = sizeof s->path - 1 - at;
+    if (n > room)
+        n = room;
+    memcpy(s->path + at, str, n);
+    s->path[at + n] = '\0';
+    return at + n;
+}
+
 static void s_path_set(s_scan_t *s, size_t plen, unsigned depth,
                        const ProtobufCFieldDescriptor *fd, uint32_t index)
 {
-    char *dst = s->path + plen;
-    size_t room = sizeof s->path - plen;
-    if (depth == 0)
-        snprintf(dst, room, (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ? "%s" : "envelope.%s",
-                 fd->name);
-    else
-        snprintf(dst, room, ".%s", fd->name);
+    /* Built on every field, read only on an error: plain copies, no
+     * printf (the scan is on the hot path of every message). */
+    size_t at = plen;
+    if (depth == 0 && !(fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+        at = s_path_put(s, at, "envelope.", 9);
+    else if (depth > 0)
+        at = s_path_put(s, at, ".", 1);
+    at = s_path_put(s, at, fd->name, strlen(fd->name));
     if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-        size_t l = strlen(s->path);
-        snprintf(s->path + l, sizeof s->path - l, "[%" PRIu32 "]", index);
+        char num[16];
+        size_t k = sizeof num;
+        num[--k] = ']';
+        do {
+            num[--k] = (char)('0' + index % 10);
+            index /= 10;
+        } while (index);
+        num[--k] = '[';
+        s_path_put(s, at, num + k, sizeof num - k);
     }
 }
 
@@ -1646,11 +1665,9 @@ jk_err_t jk_codec_auth_tag(const Jk__Envelope *env, const uint8_t *key, size_t k
     uint8_t *buf = NULL;
     size_t n = 0;
     TRY(s_pack(&tmp.base, &buf, &n, err));
-    unsigned int md_len = 0;
-    const unsigned char *ok =
-        HMAC(EVP_sha256(), key, (int)key_len, buf, n, tag, &md_len);
+    jk_err_t rc = jk_hmac_sha256(key, key_len, buf, n, tag);
     s_free_packed(buf, n);
-    if (!ok || md_len != JK_CODEC_TAG_LEN)
+    if (rc != JK_OK)
         return jk_error_set(err, JK_ERR_CRYPTO, "auth tag: HMAC-SHA256 failed");
     return JK_OK;
 }
@@ -1694,10 +1711,7 @@ jk_err_t jk_codec_encode_signed(const Jk__Envelope *env, const uint8_t *key, siz
 static jk_err_t s_sha256(const uint8_t *buf, size_t n, uint8_t out[JK_CODEC_DIGEST_LEN],
                          jk_error_t *err)
 {
-    unsigned int md_len = 0;
-    static const uint8_t none[1];
-    if (!EVP_Digest(n ? buf : none, n, out, &md_len, EVP_sha256(), NULL) ||
-        md_len != JK_CODEC_DIGEST_LEN)
+    if (jk_sha256(buf, n, out) != JK_OK)
         return jk_error_set(err, JK_ERR_CRYPTO, "SHA-256 failed");
     return JK_OK;
 }

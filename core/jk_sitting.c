@@ -20,6 +20,7 @@
 
 #include "jk_arena.h"
 #include "jk_blueprint.h"
+#include "jk_crypto.h"
 #include "jk_package.h"
 #include "jk_strmap.h"
 #include "jk_text.h"
@@ -29,11 +30,7 @@
 static void s_hmac(const uint8_t *key, size_t klen, const char *label, const char *id,
                    uint8_t out[32])
 {
-    char msg[256];
-    int n = snprintf(msg, sizeof msg, "%s%s", label, id);
-    unsigned int olen = 32;
-    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg,
-         (size_t)(n < 0 ? 0 : n < (int)sizeof msg ? n : (int)sizeof msg - 1), out, &olen);
+    jk_hmac_sha256_2(key, klen, label, strlen(label), id, strlen(id), out);
 }
 
 void jk_sitting_site_key(const uint8_t master[JK_SITTING_KEY_BYTES], const char *site_id,

@@ -80,8 +80,12 @@ void examd__outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t
     else
         ex->out_head = o;
     ex->out_tail = o;
-    o->snext = s->out_first;
-    s->out_first = o;
+    o->sprev = s->out_last;
+    if (s->out_last)
+        s->out_last->snext = o;
+    else
+        s->out_first = o;
+    s->out_last = o;
     s->unacked++;
     ex->out_count++;
 }
@@ -97,11 +101,14 @@ static void s_outbox_remove(examd_t *ex, ex_out_t *o)
     else
         ex->out_tail = o->prev;
     ex_session_t *s = o->session;
-    for (ex_out_t **pp = &s->out_first; *pp; pp = &(*pp)->snext)
-        if (*pp == o) {
-            *pp = o->snext;
-            break;
-        }
+    if (o->sprev)
+        o->sprev->snext = o->snext;
+    else
+        s->out_first = o->snext;
+    if (o->snext)
+        o->snext->sprev = o->sprev;
+    else
+        s->out_last = o->sprev;
     s->unacked--;
     ex->out_count--;
     if (o->sent_us)
@@ -137,12 +144,9 @@ static uint8_t *s_resign(examd_t *ex, const ex_out_t *o, size_t *len)
     }
     env->message_id = examd__message_id(ex);
     env->sent_time_ms = (uint64_t)jk_clock_wall_ms(jk_clock_system());
-    uint8_t key[32];
-    jk_sitting_session_key(ex->site_key, o->session->entry->session_id, key);
     uint8_t *out = NULL;
-    if (jk_codec_encode_signed(env, key, sizeof key, &out, len, &err) != JK_OK)
+    if (jk_codec_encode_signed(env, o->session->key, sizeof o->session->key, &out, len, &err) != JK_OK)
         out = NULL;
-    OPENSSL_cleanse(key, sizeof key);
     jk_codec_free(&env);
     return out;
 }

@@ -108,7 +108,7 @@ typedef struct {
 /* An event waiting for the center's acknowledgement. */
 typedef struct ex_out {
     struct ex_out *next, *prev;  /* the outbox list, oldest first */
-    struct ex_out *snext;        /* the session's outbox entries */
+    struct ex_out *snext, *sprev; /* the session's outbox entries, oldest first */
     struct ex_session *session;
     uint64_t seq;
     uint8_t *bytes;              /* the signed envelope as logged */
@@ -136,6 +136,8 @@ typedef struct ex_session {
     /* event hashes by seq (index seq-1), for digests */
     uint8_t (*hashes)[JK_CODEC_DIGEST_LEN];
     size_t cap_hashes;
+    /* the session's event-signing key (derived from the site key once) */
+    uint8_t key[32];
     /* the candidate's connection */
     uint8_t token[32];
     bool have_token;
@@ -147,7 +149,8 @@ typedef struct ex_session {
     /* delivery and reconciliation */
     uint64_t first_lsn;          /* lowest WAL record still needed (0 = none) */
     uint64_t reconciled_lsn;     /* LSN of its latest RECONCILED record (0 = none) */
-    ex_out_t *out_first;         /* its events in the outbox */
+    ex_out_t *out_first;         /* its events in the outbox, oldest first: */
+    ex_out_t *out_last;          /* acks come in order, so finding one is O(1) */
     uint32_t unacked;            /* events in the outbox */
     bool reconciled;
     int64_t reconcile_at_us;     /* monotonic; 0 = not scheduled */

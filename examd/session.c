@@ -47,6 +47,7 @@ jk_err_t examd__sessions_build(examd_t *ex, jk_error_t *err)
         s->entry = jk_sitting_entry(ex->site, i);
         s->plan = jk_sitting_session(ex->site, s->entry->session);
         s->room = s->entry->room;
+        jk_sitting_session_key(ex->site_key, s->entry->session_id, s->key);
         s->state = JK_SESSION_REGISTERED;
         s->duration_ms = (int64_t)s->plan->minutes * 60000;
         for (size_t t = 0; t < s->entry->n_tasks; t++)
@@ -86,6 +87,7 @@ void examd__sessions_free(examd_t *ex)
         free(s->slots);
         free(s->hashes);
         OPENSSL_cleanse(s->token, sizeof s->token);
+        OPENSSL_cleanse(s->key, sizeof s->key);
     }
     free(ex->sessions);
     ex->sessions = NULL;
@@ -329,12 +331,9 @@ jk_err_t examd__emit(examd_t *ex, ex_session_t *s, Jk__Kind kind, examd_fill_fn 
         examd__remaining_ms(ex, s, now) <= 0)
         return jk_error_set(err, JK_ERR_LATE, "time is up for session %s", s->entry->session_id);
 
-    uint8_t key[32];
-    jk_sitting_session_key(ex->site_key, s->entry->session_id, key);
     uint8_t *bytes = NULL;
     size_t len = 0;
-    rc = jk_codec_encode_signed(&env, key, sizeof key, &bytes, &len, err);
-    OPENSSL_cleanse(key, sizeof key);
+    rc = jk_codec_encode_signed(&env, s->key, sizeof s->key, &bytes, &len, err);
     if (rc != JK_OK)
         return rc;
     uint64_t lsn = 0;
