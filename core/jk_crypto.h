@@ -9,8 +9,8 @@
  * event hash, re-signature per send), so this is most of examd's and
  * scorerd's crypto cost.
  *
- * Thread-safe (the fetch is done under pthread_once; each call has its
- * own context). Both return JK_OK, or JK_ERR_CRYPTO when OpenSSL fails
+ * Thread-safe (the fetch is done under pthread_once; each thread has its
+ * own digest context, freed when the thread ends). Both return JK_OK, or JK_ERR_CRYPTO when OpenSSL fails
  * (the output is then zeroed).
  */
 #ifndef JK_CRYPTO_H

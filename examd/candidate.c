@@ -826,7 +826,7 @@ static void s_on_state(examd_t *ex, const uint8_t *route, size_t rl, const Jk__E
 
 void examd__candidate_recv(examd_t *ex)
 {
-    for (int budget = 0; budget < 4096; budget++) {
+    for (int budget = 0; budget < EXAMD_CANDIDATE_BUDGET; budget++) {
         zmq_msg_t f[5];
         size_t n = 0;
         bool too_many = false;

@@ -58,8 +58,47 @@ int examd__send_frames(void *sock, const void *const *frames, const size_t *lens
 
 /* ---- outbox ---- */
 
-void examd__outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t *bytes, size_t len)
+static void s_q_unlink(ex_queue_t *q, ex_out_t *o)
 {
+    if (o->prev)
+        o->prev->next = o->next;
+    else
+        q->head = o->next;
+    if (o->next)
+        o->next->prev = o->prev;
+    else
+        q->tail = o->prev;
+    o->next = o->prev = NULL;
+}
+
+/* Inserts o in q ordered by due_us, searching from the tail: new entries
+ * are usually the latest due, so this is O(1) but for RETRY_LATER. */
+static void s_q_insert(ex_queue_t *q, ex_out_t *o)
+{
+    ex_out_t *p = q->tail;
+    while (p && p->due_us > o->due_us)
+        p = p->prev;
+    o->prev = p;
+    o->next = p ? p->next : q->head;
+    if (o->next)
+        o->next->prev = o;
+    else
+        q->tail = o;
+    if (p)
+        p->next = o;
+    else
+        q->head = o;
+}
+
+bool examd__outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t *bytes, size_t len)
+{
+    /* The session's list is by seq; a new event goes last, one resent
+     * from the log may go further in. */
+    ex_out_t *at = s->out_last;
+    while (at && at->seq > seq)
+        at = at->sprev;
+    if (at && at->seq == seq)
+        return false;
     ex_out_t *o = calloc(1, sizeof *o);
     uint8_t *copy = malloc(len);
     if (!o || !copy) {
@@ -67,39 +106,37 @@ void examd__outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t
         free(o);
         free(copy);
         JK_ERROR("outbox.nomem", "session=%s seq=%llu", s->entry->session_id, (unsigned long long)seq);
-        return;
+        return false;
     }
     memcpy(copy, bytes, len);
     o->session = s;
     o->seq = seq;
     o->bytes = copy;
     o->len = len;
-    o->prev = ex->out_tail;
-    if (ex->out_tail)
-        ex->out_tail->next = o;
+    s_q_insert(&ex->unsent, o); /* due_us 0: appended */
+    o->sprev = at;
+    o->snext = at ? at->snext : s->out_first;
+    if (o->snext)
+        o->snext->sprev = o;
     else
-        ex->out_head = o;
-    ex->out_tail = o;
-    o->sprev = s->out_last;
-    if (s->out_last)
-        s->out_last->snext = o;
+        s->out_last = o;
+    if (at)
+        at->snext = o;
     else
         s->out_first = o;
-    s->out_last = o;
     s->unacked++;
     ex->out_count++;
+    return true;
 }
 
 static void s_outbox_remove(examd_t *ex, ex_out_t *o)
 {
-    if (o->prev)
-        o->prev->next = o->next;
-    else
-        ex->out_head = o->next;
-    if (o->next)
-        o->next->prev = o->prev;
-    else
-        ex->out_tail = o->prev;
+    if (o->due_us) {
+        s_q_unlink(&ex->sent, o);
+        ex->in_flight--;
+    } else {
+        s_q_unlink(&ex->unsent, o);
+    }
     ex_session_t *s = o->session;
     if (o->sprev)
         o->sprev->snext = o->snext;
@@ -111,22 +148,27 @@ static void s_outbox_remove(examd_t *ex, ex_out_t *o)
         s->out_last = o->sprev;
     s->unacked--;
     ex->out_count--;
-    if (o->sent_us)
-        ex->in_flight--;
     free(o->bytes);
     free(o);
 }
 
 void examd__outbox_free(examd_t *ex)
 {
-    ex_out_t *o = ex->out_head;
-    while (o) {
-        ex_out_t *n = o->next;
-        free(o->bytes);
-        free(o);
-        o = n;
+    ex_queue_t *qs[] = { &ex->unsent, &ex->sent };
+    for (size_t i = 0; i < 2; i++) {
+        ex_out_t *o = qs[i]->head;
+        while (o) {
+            ex_out_t *n = o->next;
+            free(o->bytes);
+            free(o);
+            o = n;
+        }
+        qs[i]->head = qs[i]->tail = NULL;
     }
-    ex->out_head = ex->out_tail = NULL;
+    for (size_t i = 0; i < ex->n_sessions; i++) {
+        ex->sessions[i].out_first = ex->sessions[i].out_last = NULL;
+        ex->sessions[i].unacked = 0;
+    }
     ex->out_count = ex->in_flight = 0;
 }
 
@@ -252,6 +294,14 @@ static void s_reconcile_request(examd_t *ex, ex_session_t *s)
     s_send_envelope(ex, &env);
 }
 
+static void s_flush(examd_t *ex, const uint8_t **bufs, const size_t *lens, uint8_t **owned, size_t *n)
+{
+    s_send_batch(ex, bufs, lens, *n);
+    for (size_t i = 0; i < *n; i++)
+        free(owned[i]);
+    *n = 0;
+}
+
 void examd__center_pump(examd_t *ex)
 {
     int64_t now = jk_clock_mono_us(jk_clock_system());
@@ -269,57 +319,64 @@ void examd__center_pump(examd_t *ex)
     size_t n = 0;
     size_t batch = ex->cfg.batch > 256 ? 256 : (size_t)ex->cfg.batch;
     int64_t resend_us = ex->cfg.resend_ms * 1000;
-    for (ex_out_t *o = ex->out_head; o; o = o->next) {
-        bool fresh = o->sent_us == 0;
-        if (fresh && ex->in_flight >= (size_t)ex->cfg.window)
-            break; /* the oldest unsent event waits for room */
-        if (!fresh && now - o->sent_us < resend_us)
+    ex_out_t *o;
+    /* Resends that are due (none into a dead link: everything is resent on
+     * its return), then new events while the window has room. */
+    while (ex->broker_alive && (o = ex->sent.head) && o->due_us <= now) {
+        s_q_unlink(&ex->sent, o);
+        o->due_us = now + resend_us;
+        s_q_insert(&ex->sent, o);
+        size_t len;
+        uint8_t *b = s_resign(ex, o, &len);
+        if (!b)
             continue;
-        if (!fresh && !ex->broker_alive)
-            continue; /* no use resending into a dead link; resent on its return */
-        if (fresh) {
-            bufs[n] = o->bytes;
-            lens[n] = o->len;
-            owned[n] = NULL;
-            ex->in_flight++;
-        } else {
-            size_t len;
-            uint8_t *b = s_resign(ex, o, &len);
-            if (!b)
-                continue;
-            bufs[n] = b;
-            lens[n] = len;
-            owned[n] = b;
-            ex->stats.resends++;
-        }
-        o->sent_us = now;
         o->sends++;
+        ex->stats.resends++;
+        bufs[n] = b;
+        lens[n] = len;
+        owned[n] = b;
         if (++n == batch) {
-            s_send_batch(ex, bufs, lens, n);
-            for (size_t i = 0; i < n; i++)
-                free(owned[i]);
-            n = 0;
+            s_flush(ex, bufs, lens, owned, &n);
+            sent = true;
+        }
+    }
+    while ((o = ex->unsent.head) && ex->in_flight < (size_t)ex->cfg.window) {
+        s_q_unlink(&ex->unsent, o);
+        o->due_us = now + resend_us;
+        s_q_insert(&ex->sent, o);
+        ex->in_flight++;
+        o->sends++;
+        bufs[n] = o->bytes;
+        lens[n] = o->len;
+        owned[n] = NULL;
+        if (++n == batch) {
+            s_flush(ex, bufs, lens, owned, &n);
             sent = true;
         }
     }
     if (n) {
-        s_send_batch(ex, bufs, lens, n);
-        for (size_t i = 0; i < n; i++)
-            free(owned[i]);
+        s_flush(ex, bufs, lens, owned, &n);
         sent = true;
     }
-    /* Reconciliations that are due. */
-    for (size_t i = 0; i < ex->n_sessions; i++) {
-        ex_session_t *s = &ex->sessions[i];
-        if (s->reconcile_at_us && now >= s->reconcile_at_us && ex->broker_alive) {
-            s_reconcile_request(ex, s);
-            s->reconcile_tries++;
-            int64_t back = (int64_t)S_RECONCILE_RETRY_MS << (s->reconcile_tries > 4 ? 4 : s->reconcile_tries);
-            if (back > S_RECONCILE_RETRY_MAX_MS)
-                back = S_RECONCILE_RETRY_MAX_MS;
-            s->reconcile_at_us = now + back * 1000; /* ask again unless answered */
-            sent = true;
+    /* Reconciliations that are due: a scan of the sessions, only when the
+     * earliest is due. */
+    if (ex->reconcile_due_us && now >= ex->reconcile_due_us && ex->broker_alive) {
+        int64_t next = 0;
+        for (size_t i = 0; i < ex->n_sessions; i++) {
+            ex_session_t *s = &ex->sessions[i];
+            if (s->reconcile_at_us && now >= s->reconcile_at_us) {
+                s_reconcile_request(ex, s);
+                s->reconcile_tries++;
+                int64_t back = (int64_t)S_RECONCILE_RETRY_MS << (s->reconcile_tries > 4 ? 4 : s->reconcile_tries);
+                if (back > S_RECONCILE_RETRY_MAX_MS)
+                    back = S_RECONCILE_RETRY_MAX_MS;
+                s->reconcile_at_us = now + back * 1000; /* ask again unless answered */
+                sent = true;
+            }
+            if (s->reconcile_at_us && (!next || s->reconcile_at_us < next))
+                next = s->reconcile_at_us;
         }
+        ex->reconcile_due_us = next;
     }
     if (sent)
         ex->heartbeat_due_us = now + ex->cfg.heartbeat_ms * 1000;
@@ -337,6 +394,8 @@ void examd__schedule_reconcile(examd_t *ex, ex_session_t *s)
 {
     s->reconcile_at_us = jk_clock_mono_us(jk_clock_system()) + ex->cfg.reconcile_delay_ms * 1000;
     s->reconcile_tries = 0;
+    if (!ex->reconcile_due_us || s->reconcile_at_us < ex->reconcile_due_us)
+        ex->reconcile_due_us = s->reconcile_at_us;
 }
 
 void examd__maybe_reconcile(examd_t *ex, ex_session_t *s)
@@ -396,15 +455,8 @@ static jk_err_t s_resend_fn(void *ud, uint64_t lsn, uint8_t type, const uint8_t 
             if (r->missing[i] == env->seq)
                 want = true;
     }
-    if (want) {
-        bool queued = false;
-        for (ex_out_t *o = r->s->out_first; o; o = o->snext)
-            queued |= o->seq == env->seq;
-        if (!queued) {
-            examd__outbox_add(r->ex, r->s, env->seq, payload, len);
-            r->queued++;
-        }
-    }
+    if (want && examd__outbox_add(r->ex, r->s, env->seq, payload, len))
+        r->queued++;
     jk_codec_free(&env);
     return JK_OK;
 }
@@ -530,9 +582,9 @@ static void s_on_ack(examd_t *ex, const Jk__Envelope *env)
     if (!s || !a->has_acked_seq)
         return;
     ex_out_t *o = s->out_first;
-    while (o && o->seq != a->acked_seq)
+    while (o && o->seq < a->acked_seq)
         o = o->snext;
-    if (!o) {
+    if (!o || o->seq != a->acked_seq) {
         ex->stats.dup_acks++;
         return;
     }
@@ -556,7 +608,11 @@ static void s_on_ack(examd_t *ex, const Jk__Envelope *env)
         ex->stats.retry_later++;
         int64_t after = a->has_retry_after_ms ? (int64_t)a->retry_after_ms : ex->cfg.resend_ms;
         /* Due again `after` from now. */
-        o->sent_us = jk_clock_mono_us(jk_clock_system()) - ex->cfg.resend_ms * 1000 + after * 1000;
+        if (o->due_us) {
+            s_q_unlink(&ex->sent, o);
+            o->due_us = jk_clock_mono_us(jk_clock_system()) + after * 1000;
+            s_q_insert(&ex->sent, o);
+        }
         break;
     }
     }
@@ -564,7 +620,7 @@ static void s_on_ack(examd_t *ex, const Jk__Envelope *env)
 
 void examd__center_recv(examd_t *ex)
 {
-    for (int budget = 0; budget < 1024; budget++) {
+    for (int budget = 0; budget < EXAMD_CENTER_BUDGET; budget++) {
         zmq_msg_t frames[2 + 256];
         size_t n = 0;
         bool bad = false;
@@ -599,11 +655,8 @@ void examd__center_recv(examd_t *ex)
             ex->broker_alive = true;
             /* Whatever was in flight may have died with the broker. */
             size_t again = 0;
-            for (ex_out_t *o = ex->out_head; o; o = o->next)
-                if (o->sent_us) {
-                    o->sent_us = 1; /* due at once */
-                    again++;
-                }
+            for (ex_out_t *o = ex->sent.head; o; o = o->next, again++)
+                o->due_us = 1; /* due at once (the order stays sorted) */
             JK_INFO("broker.back", "resending=%zu", again);
         }
         if (bad || n < 3 || zmq_msg_size(&frames[0]) != 0 || zmq_msg_size(&frames[1]) != 4 ||

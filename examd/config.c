@@ -44,8 +44,9 @@ static const jk_cfg_opt_t s_table[] = {
       "heartbeat interval to the broker; 3 missed intervals mark it dead", NULL },
     { "resend.after", JK_CFG_DURATION, "3s", 100, 600000, offsetof(examd_config_t, resend_ms),
       "resend an event the center has not acknowledged after this long", NULL },
-    { "window", JK_CFG_INT, "8192", 1, 65535, offsetof(examd_config_t, window),
-      "events in flight to the center at most", NULL },
+    { "window", JK_CFG_INT, "1024", 1, 65535, offsetof(examd_config_t, window),
+      "events in flight to the center at most; window / the center's rate bounds the wait "
+      "in its queues and must stay well under resend.after", NULL },
     { "batch", JK_CFG_INT, "128", 1, 256, offsetof(examd_config_t, batch),
       "events per message to the broker at most", NULL },
     { "reconcile.delay", JK_CFG_DURATION, "3s", 0, 600000,

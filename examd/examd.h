@@ -39,6 +39,13 @@
 #include "jk_strmap.h"
 #include "jk_wal.h"
 
+/* Messages handled per socket per loop iteration. Every iteration ends
+ * with one group commit and then the replies, so the candidate budget is
+ * a trade: larger batches share an fdatasync, smaller ones answer sooner
+ * (a reply waits for its whole batch). */
+#define EXAMD_CANDIDATE_BUDGET 256
+#define EXAMD_CENTER_BUDGET 64     /* messages of up to 256 acknowledgements */
+
 /* ---- configuration ---- */
 
 typedef struct {
@@ -105,17 +112,24 @@ typedef struct {
     size_t response_len;
 } ex_slot_t;
 
-/* An event waiting for the center's acknowledgement. */
+/* An event waiting for the center's acknowledgement. It is on one of two
+ * queues: unsent (oldest first), or sent (by the time it is due to be sent
+ * again), and on its session's list (by seq). Every step of the pump and of
+ * an acknowledgement touches the heads of these lists only. */
 typedef struct ex_out {
-    struct ex_out *next, *prev;  /* the outbox list, oldest first */
-    struct ex_out *snext, *sprev; /* the session's outbox entries, oldest first */
+    struct ex_out *next, *prev;   /* its queue */
+    struct ex_out *snext, *sprev; /* the session's outbox entries, by seq */
     struct ex_session *session;
     uint64_t seq;
     uint8_t *bytes;              /* the signed envelope as logged */
     size_t len;
-    int64_t sent_us;             /* monotonic; 0 = not sent yet */
+    int64_t due_us;              /* monotonic; when to send it again; 0 = never sent */
     uint32_t sends;
 } ex_out_t;
+
+typedef struct {
+    ex_out_t *head, *tail;
+} ex_queue_t;
 
 typedef struct ex_session {
     const jk_sitting_entry_t *entry;
@@ -149,8 +163,8 @@ typedef struct ex_session {
     /* delivery and reconciliation */
     uint64_t first_lsn;          /* lowest WAL record still needed (0 = none) */
     uint64_t reconciled_lsn;     /* LSN of its latest RECONCILED record (0 = none) */
-    ex_out_t *out_first;         /* its events in the outbox, oldest first: */
-    ex_out_t *out_last;          /* acks come in order, so finding one is O(1) */
+    ex_out_t *out_first;         /* its events in the outbox, by seq: acks */
+    ex_out_t *out_last;          /* come in order, so finding one is O(1) */
     uint32_t unacked;            /* events in the outbox */
     bool reconciled;
     int64_t reconcile_at_us;     /* monotonic; 0 = not scheduled */
@@ -200,9 +214,9 @@ struct examd {
     int64_t next_tick_us;
     ex_pending_t *pending_head, *pending_tail;
     /* outbox */
-    ex_out_t *out_head, *out_tail;
-    size_t out_count, in_flight;
-    jk_strmap_t *out_index_unused;
+    ex_queue_t unsent, sent;
+    size_t out_count, in_flight; /* in_flight: on the sent queue */
+    int64_t reconcile_due_us;    /* monotonic; earliest reconcile_at_us, 0 = none */
     /* sockets */
     void *zctx;
     void *candidates;            /* ROUTER */
@@ -251,7 +265,9 @@ jk_err_t examd__session_digest(const ex_session_t *s, uint8_t out[JK_CODEC_DIGES
 
 /* center.c */
 jk_err_t examd__center_connect(examd_t *ex, jk_error_t *err);
-void examd__outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t *bytes,
+/* Queues a logged event for the center; false when that seq is already
+ * queued (or memory ran out: logged, and the event stays in the WAL). */
+bool examd__outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t *bytes,
                        size_t len);
 void examd__center_pump(examd_t *ex);          /* send what is due */
 void examd__center_recv(examd_t *ex);          /* handle what arrived */
