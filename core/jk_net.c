@@ -118,73 +118,15 @@ jk_err_t jk_net_key_write(const char *path, const char *z85, bool secret, jk_err
     return rc;
 }
 
-/* Reads a small regular file of at most max bytes into a fresh buffer (NUL
- * added) with one fstat-sized read; with `secret`, refuses a file group or
- * others may access. On failure nothing is returned and the buffer is
- * wiped. */
+/* Reads a small regular file (NUL added); with `secret`, refuses one that
+ * group or others may access (see jk_package_file_read_secret). */
 static jk_err_t s_read_small(const char *path, size_t max, bool secret, char **out,
                              size_t *len_out, jk_error_t *err)
 {
-    jk_err_t rc = JK_OK;
-    char *buf = NULL;
-    size_t cap = 0, got = 0;
-    struct stat st;
-    *out = NULL;
-    *len_out = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return jk_error_set(err, JK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0) {
-        rc = jk_error_set(err, JK_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = jk_error_set(err, JK_ERR_IO, "%s: not a regular file", path);
-        goto cleanup;
-    }
-    if (secret && (st.st_mode & 077)) {
-        rc = jk_error_set(err, JK_ERR_CONFIG,
-                          "%s: group or others may access this secret key file (mode %04o); "
-                          "it must be mode 0600",
-                          path, (unsigned)(st.st_mode & 07777));
-        goto cleanup;
-    }
-    if (st.st_size < 0 || (unsigned long long)st.st_size > (unsigned long long)max) {
-        rc = jk_error_set(err, JK_ERR_TOO_BIG, "%s: %lld bytes, more than the bound of %zu", path,
-                          (long long)st.st_size, max);
-        goto cleanup;
-    }
-    cap = (size_t)st.st_size;
-    if (!(buf = malloc(cap + 1))) {
-        rc = jk_error_set(err, JK_ERR_NOMEM, "%s: out of memory", path);
-        goto cleanup;
-    }
-    for (;;) {
-        ssize_t n = read(fd, buf + got, cap + 1 - got);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = jk_error_set(err, JK_ERR_IO, "%s: read failed: %s", path, strerror(errno));
-            goto cleanup;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-        if (got > cap) {
-            rc = jk_error_set(err, JK_ERR_IO, "%s: the file grew while it was read", path);
-            goto cleanup;
-        }
-    }
-    buf[got] = '\0';
-    *out = buf;
-    *len_out = got;
-    buf = NULL;
-cleanup:
-    if (buf) {
-        s_wipe(buf, cap + 1);
-        free(buf);
-    }
-    close(fd);
+    uint8_t *buf = NULL;
+    jk_err_t rc = secret ? jk_package_file_read_secret(path, max, &buf, len_out, err)
+                         : jk_package_file_read(path, max, &buf, len_out, err);
+    *out = (char *)buf;
     return rc;
 }
 

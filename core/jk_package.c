@@ -327,6 +327,12 @@ jk_err_t jk_package_file_read(const char *path, size_t max_bytes, uint8_t **out,
     return s_read_file(path, max_bytes, false, out, len_out, err);
 }
 
+jk_err_t jk_package_file_read_secret(const char *path, size_t max_bytes, uint8_t **out,
+                                     size_t *len_out, jk_error_t *err)
+{
+    return s_read_file(path, max_bytes, true, out, len_out, err);
+}
+
 /* fsyncs the directory holding path, so that a rename into it survives a
  * crash (the rename is an update of the directory, not of the file). */
 static jk_err_t s_fsync_dir(const char *path, jk_error_t *err)

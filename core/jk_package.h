@@ -282,6 +282,12 @@ void jk_package_keys_destroy(jk_package_keys_t **keys);
 jk_err_t jk_package_file_read(const char *path, size_t max_bytes, uint8_t **out, size_t *len_out,
                               jk_error_t *err);
 
+/* The same for a secret (a key file): also JK_ERR_CONFIG when group or
+ * others may access it (it must be mode 0600); the buffer is read without
+ * ever growing (no copy left behind) and wiped on failure. */
+jk_err_t jk_package_file_read_secret(const char *path, size_t max_bytes, uint8_t **out,
+                                     size_t *len_out, jk_error_t *err);
+
 /* Replaces path with data[0..len) so that a crash leaves either the old or
  * the new file, never a mix: writes a temporary file in the same directory,
  * sets its mode (exactly `mode`, e.g. 0600, regardless of umask), fsyncs it,
