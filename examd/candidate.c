@@ -525,38 +525,84 @@ static ex_session_t *s_login_session(examd_t *ex, const char *admission)
     return &ex->sessions[first]; /* all ended: report the first */
 }
 
-static void s_on_login(examd_t *ex, const uint8_t *route, size_t rl, const Jk__Envelope *req)
+/* A password that did not match counts against every session of the
+ * candidate (login.attempts). */
+static void s_login_bad_password(examd_t *ex, const uint8_t *route, size_t rl, const Jk__Envelope *req,
+                                 ex_session_t *s)
+{
+    ex->stats.login_failures++;
+    for (long k = (long)(s - ex->sessions); k >= 0; k = ex->sessions[k].next_of_candidate)
+        ex->sessions[k].failed_logins++;
+    JK_WARN("login.bad_credential", "candidate=%s failures=%u", s->entry->admission, s->failed_logins);
+    s_login_reply(ex, route, rl, req, JK__LOGIN_STATUS__LOGIN_STATUS_BAD_CREDENTIAL,
+                  "准考证号或密码错误", NULL, 0);
+}
+
+/* The first half of a login, on the loop: everything that needs no
+ * password check, then the check is handed to login.c. Returns true when
+ * the check's job took req (the caller must not free it). */
+static bool s_on_login(examd_t *ex, const uint8_t *route, size_t rl, Jk__Envelope *req)
 {
     const Jk__LoginRequest *lq = req->login_request;
     ex->stats.logins++;
     if (!ex->released) {
         s_login_reply(ex, route, rl, req, JK__LOGIN_STATUS__LOGIN_STATUS_NOT_OPEN,
                       "试卷尚未启封，请稍候", NULL, 0);
-        return;
+        return false;
     }
     ex_session_t *s = s_login_session(ex, lq->admission_no);
     if (!s) {
         ex->stats.login_failures++;
         s_login_reply(ex, route, rl, req, JK__LOGIN_STATUS__LOGIN_STATUS_UNKNOWN_CANDIDATE,
                       "准考证号不在本考点", NULL, 0);
-        return;
+        return false;
     }
-    if (s->failed_logins >= (unsigned)ex->cfg.login_attempts) {
+    /* Checks under way count as attempts: a burst of guesses sent before
+     * the first is answered cannot exceed login.attempts. */
+    if (s->failed_logins + s->logins_checking >= (unsigned)ex->cfg.login_attempts) {
         s_login_reply(ex, route, rl, req, JK__LOGIN_STATUS__LOGIN_STATUS_LOCKED,
                       "登录失败次数过多，请联系监考人员", NULL, 0);
-        return;
+        return false;
     }
     const jk_sitting_credential_t *cred = jk_sitting_credential(ex->site, s->entry->admission);
-    if (!cred || !jk_sitting_check_password(cred, (const char *)lq->credential.data, lq->credential.len)) {
-        ex->stats.login_failures++;
-        for (long k = (long)(s - ex->sessions); k >= 0; k = ex->sessions[k].next_of_candidate)
-            ex->sessions[k].failed_logins++;
-        JK_WARN("login.bad_credential", "candidate=%s failures=%u", s->entry->admission,
-                s->failed_logins);
-        s_login_reply(ex, route, rl, req, JK__LOGIN_STATUS__LOGIN_STATUS_BAD_CREDENTIAL,
-                      "准考证号或密码错误", NULL, 0);
+    if (!cred) {
+        s_login_bad_password(ex, route, rl, req, s);
+        return false;
+    }
+    long idx = (long)(s - ex->sessions);
+    s->logins_checking++;
+    if (!ex->logins) { /* no worker threads (a library user): check here */
+        bool ok = jk_sitting_check_password(cred, (const char *)lq->credential.data, lq->credential.len);
+        examd__login_finish(ex, route, rl, req, idx, ok);
+        return false;
+    }
+    if (examd__login_submit(ex, route, rl, req, idx, cred))
+        return true;
+    s->logins_checking--;
+    JK_WARN("login.busy", "candidate=%s checking=%zu", s->entry->admission, examd__logins_pending(ex));
+    s_login_reply(ex, route, rl, req, JK__LOGIN_STATUS__LOGIN_STATUS_NOT_OPEN,
+                  "系统繁忙，请稍后重试", NULL, 0);
+    return false;
+}
+
+/* The second half, on the loop, once the password was checked. The
+ * session is looked up again: its state may have moved meanwhile. */
+void examd__login_finish(examd_t *ex, const uint8_t *route, size_t rl, const Jk__Envelope *req,
+                         long session, bool password_ok)
+{
+    if (session < 0 || (size_t)session >= ex->n_sessions)
+        return;
+    ex_session_t *checked = &ex->sessions[session];
+    if (checked->logins_checking)
+        checked->logins_checking--;
+    if (!password_ok) {
+        s_login_bad_password(ex, route, rl, req, checked);
         return;
     }
+    const Jk__LoginRequest *lq = req->login_request;
+    ex_session_t *s = s_login_session(ex, lq->admission_no);
+    if (!s)
+        s = checked;
     switch (s->state) {
     case JK_SESSION_REGISTERED:
         s_login_reply(ex, route, rl, req, JK__LOGIN_STATUS__LOGIN_STATUS_NOT_AUTHORIZED,
@@ -864,7 +910,8 @@ void examd__candidate_recv(examd_t *ex)
             size_t rl = zmq_msg_size(&f[0]);
             switch (env->body_case) {
             case JK__ENVELOPE__BODY_LOGIN_REQUEST:
-                s_on_login(ex, route, rl, env);
+                if (s_on_login(ex, route, rl, env))
+                    env = NULL; /* the password check owns it now */
                 break;
             case JK__ENVELOPE__BODY_ANSWER:
                 s_on_answer(ex, route, rl, env);

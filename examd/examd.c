@@ -358,8 +358,8 @@ examd_t *examd_new(const examd_config_t *cfg, jk_error_t *err)
         goto fail;
     ex->durable_lsn = durable;
 
-    /* 4. Sockets. */
-    if (s_sockets(ex, err) != JK_OK)
+    /* 4. Sockets, and the threads that check passwords. */
+    if (s_sockets(ex, err) != JK_OK || examd__logins_start(ex, err) != JK_OK)
         goto fail;
 
     /* Downtime before this start: credited to running sessions. */
@@ -420,12 +420,13 @@ jk_err_t examd_run(examd_t *ex, jk_error_t *err)
             ex->site_id, ex->cfg.node_id, ex->cfg.candidate_endpoint, ex->cfg.staff_endpoint,
             ex->cfg.broker_endpoint, ex->released ? "yes" : "no");
     while (!ex->stop) {
-        zmq_pollitem_t items[3] = {
+        zmq_pollitem_t items[4] = {
             { ex->candidates, 0, ZMQ_POLLIN, 0 },
             { ex->staff, 0, ZMQ_POLLIN, 0 },
             { ex->broker, 0, ZMQ_POLLIN, 0 },
+            { NULL, examd__logins_fd(ex), ZMQ_POLLIN, 0 },
         };
-        int rc = zmq_poll(items, 3, S_POLL_MS);
+        int rc = zmq_poll(items, 4, S_POLL_MS);
         if (rc < 0) {
             if (errno == EINTR)
                 continue;
@@ -437,6 +438,8 @@ jk_err_t examd_run(examd_t *ex, jk_error_t *err)
             examd__staff_recv(ex);
         if (items[2].revents & ZMQ_POLLIN)
             examd__center_recv(ex);
+        if (items[3].revents & ZMQ_POLLIN)
+            examd__logins_drain(ex);
         int64_t now = jk_clock_mono_us(sys);
         if (ex->released && now >= next_deadline_check) {
             examd__check_deadlines(ex);
@@ -480,6 +483,7 @@ void examd_destroy(examd_t **pex)
     if (!pex || !*pex)
         return;
     examd_t *ex = *pex;
+    examd__logins_stop(ex); /* first: its jobs point into the site document */
     while (ex->pending_head) {
         ex_pending_t *p = ex->pending_head;
         ex->pending_head = p->next;

@@ -45,6 +45,7 @@
  * (a reply waits for its whole batch). */
 #define EXAMD_CANDIDATE_BUDGET 256
 #define EXAMD_CENTER_BUDGET 64     /* messages of up to 256 acknowledgements */
+#define EXAMD_LOGIN_THREADS_MAX 16
 
 /* ---- configuration ---- */
 
@@ -70,6 +71,8 @@ typedef struct {
     int64_t clock_scale;       /* 1 in real sittings; > 1 only for simulations */
     int64_t clock_origin_ms;   /* simulations: when scaled time began (0 = start) */
     int64_t login_attempts;    /* failed logins before a candidate is locked */
+    int64_t login_threads;     /* threads checking passwords (PBKDF2) */
+    int64_t login_queue;       /* logins being checked at most; beyond: "busy" */
     int64_t stats_ms;
     int log_level;
     char *log_file;
@@ -160,6 +163,7 @@ typedef struct ex_session {
     bool relocate_allowed;
     char relocate_by[65];        /* the proctor who allowed the move */
     unsigned failed_logins;
+    unsigned logins_checking;    /* its password checks under way (login.c) */
     /* delivery and reconciliation */
     uint64_t first_lsn;          /* lowest WAL record still needed (0 = none) */
     uint64_t reconciled_lsn;     /* LSN of its latest RECONCILED record (0 = none) */
@@ -226,6 +230,8 @@ struct examd {
     int64_t heartbeat_due_us;
     bool broker_alive;
     uint64_t msg_prefix, msg_counter;
+    /* password checks (login.c) */
+    struct ex_logins *logins;
     /* run */
     volatile int stop;
     int64_t stats_due_us;
@@ -262,6 +268,21 @@ void examd__credit_downtime(examd_t *ex, int64_t lost_ms);
 /* The slot of an item id ("T-X" or "S-X:p1"), or -1. */
 long examd__slot_index(const examd_t *ex, const ex_session_t *s, const char *item_id);
 jk_err_t examd__session_digest(const ex_session_t *s, uint8_t out[JK_CODEC_DIGEST_LEN]);
+
+/* login.c: password checks on worker threads */
+typedef struct ex_logins ex_logins_t;
+jk_err_t examd__logins_start(examd_t *ex, jk_error_t *err);
+void examd__logins_stop(examd_t *ex);  /* joins the threads; drops unfinished logins */
+int examd__logins_fd(const examd_t *ex);  /* readable when checks are done */
+/* Queues the check of req's credential; on true the job owns req. False
+ * when login.queue checks are under way (the caller keeps req). */
+bool examd__login_submit(examd_t *ex, const uint8_t *route, size_t rl, Jk__Envelope *req,
+                         long session, const jk_sitting_credential_t *cred);
+size_t examd__logins_pending(const examd_t *ex);
+void examd__logins_drain(examd_t *ex); /* finishes the checked logins */
+/* candidate.c: completes a login whose password check is done. */
+void examd__login_finish(examd_t *ex, const uint8_t *route, size_t rl, const Jk__Envelope *req,
+                         long session, bool password_ok);
 
 /* center.c */
 jk_err_t examd__center_connect(examd_t *ex, jk_error_t *err);

@@ -294,6 +294,8 @@ bool jk_cluster_start_examd(jk_cluster_t *c, int s)
     argv[n++] = "1s";
     argv[n++] = "--log.level";
     argv[n++] = c->o.log_level ? c->o.log_level : "info";
+    for (int k = 0; c->o.examd_args && c->o.examd_args[k] && k < 8; k++)
+        argv[n++] = c->o.examd_args[k];
     s_curve_client(c, argv, &n, name);
     argv[n] = NULL;
     c->examd[s] = jk_harness_spawn(argv, NULL, jk_harness_strf("%s/%s.log", c->logs, name));

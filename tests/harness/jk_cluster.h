@@ -39,6 +39,7 @@ typedef struct {
     bool curve;           /* CURVE on every link (else plain, loopback) */
     bool aof;             /* Redis append-only file */
     const char *log_level;/* daemons' log level; NULL = info */
+    const char *const *examd_args; /* more examd options (NULL-terminated, at most 8), or NULL */
 } jk_cluster_opts_t;
 
 void jk_cluster_opts_default(jk_cluster_opts_t *o);

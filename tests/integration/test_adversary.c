@@ -34,6 +34,7 @@
 #include "jk_package.h"
 #include "jk_rand.h"
 #include "jk_sitting.h"
+#include "jk_ws.h"
 
 static jk_cluster_t *g_c;
 static void *g_ctx;
@@ -77,170 +78,24 @@ static int s_teardown(void **state)
     return clean ? 0 : -1;
 }
 
-/* ---- a workstation ---- */
+/* ---- a workstation (jk_ws) ---- */
 
-typedef struct {
-    void *sock;
-    uint8_t token[32];
-    char exam[65], site[65], room[65], sid[65], cand[65];
-    uint64_t seq, msg;
-} s_ws_t;
-
-static void *s_dealer(const char *ep)
+static void s_login(jk_ws_t *w)
 {
-    void *s = zmq_socket(g_ctx, ZMQ_DEALER);
-    int t = 5000, linger = 0;
-    zmq_setsockopt(s, ZMQ_RCVTIMEO, &t, sizeof t);
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    assert_int_equal(zmq_connect(s, ep), 0);
-    return s;
+    assert_true(jk_ws_open(w, g_ctx, g_c, 0));
+    assert_true(jk_ws_login(w, g_c, 0, 0));
 }
 
-static void s_send_raw(void *s, const void *data, size_t len)
+static uint8_t *s_answer_bytes(jk_ws_t *w, const uint8_t *key, size_t *len)
 {
-    zmq_send(s, "", 0, ZMQ_SNDMORE);
-    zmq_send(s, "JK1C", 4, ZMQ_SNDMORE);
-    zmq_send(s, data, len, 0);
-}
-
-/* Receives one envelope (NULL on timeout). */
-static Jk__Envelope *s_recv(void *s)
-{
-    zmq_msg_t f[3];
-    int n = 0;
-    for (;;) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, s, 0) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        bool more = zmq_msg_more(&m);
-        if (n < 3)
-            f[n++] = m;
-        else
-            zmq_msg_close(&m);
-        if (!more)
-            break;
-    }
-    Jk__Envelope *env = NULL;
-    if (n == 3)
-        jk_codec_decode(zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), NULL, &env, NULL);
-    for (int i = 0; i < n; i++)
-        zmq_msg_close(&f[i]);
-    return env;
-}
-
-static void s_hdr(s_ws_t *w, Jk__Envelope *e, Jk__Kind kind, bool ids)
-{
-    e->has_schema_version = 1;
-    e->schema_version = 1;
-    e->has_kind = 1;
-    e->kind = kind;
-    e->node_id = "ws-test";
-    e->has_message_id = 1;
-    e->message_id = ++w->msg;
-    e->has_sent_time_ms = 1;
-    e->sent_time_ms = (uint64_t)jk_clock_wall_ms(jk_clock_system());
-    if (ids) {
-        e->exam_id = w->exam;
-        e->site_id = w->site;
-        e->room_id = w->room;
-        e->session_id = w->sid;
-        e->candidate_id = w->cand;
-        e->has_seq = 1;
-        e->seq = ++w->seq;
-        e->has_event_time_ms = 1;
-        e->event_time_ms = e->sent_time_ms;
-    }
-}
-
-/* Logs in the first candidate of the center document (credentials file). */
-static void s_login(s_ws_t *w)
-{
-    memset(w, 0, sizeof *w);
-    w->sock = s_dealer(jk_cluster_candidate_endpoint(g_c, 0));
-    FILE *f = fopen(jk_harness_strf("%s/credentials.csv", jk_cluster_center(g_c)), "r");
-    char line[256], adm[64] = "", pw[32] = "";
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "%63[^,],%*[^,],%31[^\n]", adm, pw) == 2 && strcmp(adm, "admission_no") != 0)
-            break;
-    if (f)
-        fclose(f);
-    Jk__Envelope e = JK__ENVELOPE__INIT;
-    Jk__LoginRequest lq = JK__LOGIN_REQUEST__INIT;
-    s_hdr(w, &e, JK__KIND__KIND_LOGIN_REQUEST, false);
-    lq.admission_no = adm;
-    lq.has_credential = 1;
-    lq.credential.data = (uint8_t *)pw;
-    lq.credential.len = strlen(pw);
-    lq.workstation_id = "ws-test";
-    e.body_case = JK__ENVELOPE__BODY_LOGIN_REQUEST;
-    e.login_request = &lq;
-    uint8_t *b;
-    size_t l;
-    assert_int_equal(jk_codec_encode(&e, &b, &l, NULL), JK_OK);
-    s_send_raw(w->sock, b, l);
-    free(b);
-    for (int tries = 0; tries < 50; tries++) {
-        Jk__Envelope *r = s_recv(w->sock);
-        assert_non_null(r);
-        assert_int_equal(r->body_case, JK__ENVELOPE__BODY_LOGIN_REPLY);
-        if (r->login_reply->status == JK__LOGIN_STATUS__LOGIN_STATUS_OK) {
-            memcpy(w->token, r->login_reply->session_token.data, 32);
-            snprintf(w->exam, sizeof w->exam, "%s", r->exam_id);
-            snprintf(w->site, sizeof w->site, "%s", r->site_id);
-            snprintf(w->room, sizeof w->room, "%s", r->room_id);
-            snprintf(w->sid, sizeof w->sid, "%s", r->session_id);
-            snprintf(w->cand, sizeof w->cand, "%s", r->candidate_id);
-            jk_codec_free(&r);
-            return;
-        }
-        /* not yet authorized: the proctor does it now */
-        jk_codec_free(&r);
-        char buf[256];
-        jk_cluster_staff(g_c, 0, "authorize all proctor-test", buf, sizeof buf);
-        usleep(100000);
-        s_hdr(w, &e, JK__KIND__KIND_LOGIN_REQUEST, false);
-        assert_int_equal(jk_codec_encode(&e, &b, &l, NULL), JK_OK);
-        s_send_raw(w->sock, b, l);
-        free(b);
-    }
-    fail_msg("login never succeeded");
-}
-
-/* An answer to the first paper item: the envelope bytes, signed with key. */
-static uint8_t *s_answer_bytes(s_ws_t *w, const uint8_t *key, size_t *len)
-{
-    const jk_sitting_entry_t *e = jk_sitting_find_entry(g_center, w->sid);
-    Jk__Envelope env = JK__ENVELOPE__INIT;
-    Jk__Answer a = JK__ANSWER__INIT;
-    Jk__Response r = JK__RESPONSE__INIT;
-    s_hdr(w, &env, JK__KIND__KIND_ANSWER, true);
-    a.item_id = (char *)e->items[0].item;
-    r.value_case = e->items[0].n_order ? JK__RESPONSE__VALUE_SELECTION : JK__RESPONSE__VALUE_JUDGMENT;
-    Jk__Selection sel = JK__SELECTION__INIT;
-    uint32_t one = 1;
-    sel.n_option_ids = 1;
-    sel.option_ids = &one;
-    if (e->items[0].n_order)
-        r.selection = &sel;
-    else
-        r.judgment = 1;
-    a.response = &r;
-    a.has_flagged = 1;
-    a.has_change_counter = 1;
-    a.change_counter = 1;
-    env.body_case = JK__ENVELOPE__BODY_ANSWER;
-    env.answer = &a;
-    uint8_t *b = NULL;
-    assert_int_equal(jk_codec_encode_signed(&env, key, 32, &b, len, NULL), JK_OK);
+    uint8_t *b = jk_ws_answer_bytes(w, g_center, 0, key, len);
+    assert_non_null(b);
     return b;
 }
 
-static Jk__Envelope *s_expect_ack(s_ws_t *w)
+static Jk__Envelope *s_expect_ack(jk_ws_t *w)
 {
-    Jk__Envelope *r = s_recv(w->sock);
+    Jk__Envelope *r = jk_ws_recv(w->sock);
     assert_non_null(r);
     assert_int_equal(r->body_case, JK__ENVELOPE__BODY_ACK);
     return r;
@@ -249,27 +104,27 @@ static Jk__Envelope *s_expect_ack(s_ws_t *w)
 static void test_examd_candidates(void **state)
 {
     (void)state;
-    s_ws_t w;
+    jk_ws_t w;
     s_login(&w);
     long bad0 = jk_cluster_status(g_c, 0, "bad_frames");
 
     /* Malformed, truncated, wrong version: no reply (no message id can be
      * trusted), counted. */
-    s_send_raw(w.sock, "\x08\x01\x10\x05garbage!!", 13);
+    jk_ws_send_raw(w.sock, "\x08\x01\x10\x05garbage!!", 13);
     size_t len;
     uint8_t *good = s_answer_bytes(&w, w.token, &len);
-    s_send_raw(w.sock, good, len / 2);
+    jk_ws_send_raw(w.sock, good, len / 2);
     uint8_t *v2 = malloc(len);
     memcpy(v2, good, len);
     v2[1] = 2; /* schema_version field value: 1 -> 2 */
-    s_send_raw(w.sock, v2, len);
+    jk_ws_send_raw(w.sock, v2, len);
     free(v2);
     zmq_send(w.sock, "JK1C", 4, 0); /* wrong frame count */
     /* Forged: a request tagged with the wrong token. */
     uint8_t wrong[32];
     memset(wrong, 0x5a, sizeof wrong);
     uint8_t *forged = s_answer_bytes(&w, wrong, &len);
-    s_send_raw(w.sock, forged, len);
+    jk_ws_send_raw(w.sock, forged, len);
     Jk__Envelope *r = s_expect_ack(&w);
     assert_int_equal(r->ack->status, JK__ACK_STATUS__ACK_STATUS_REJECTED);
     assert_int_equal(r->ack->reason, JK__REJECT_REASON__REJECT_REASON_BAD_AUTH);
@@ -278,12 +133,12 @@ static void test_examd_candidates(void **state)
     /* A good answer is applied ... */
     free(good);
     good = s_answer_bytes(&w, w.token, &len);
-    s_send_raw(w.sock, good, len);
+    jk_ws_send_raw(w.sock, good, len);
     r = s_expect_ack(&w);
     assert_int_equal(r->ack->status, JK__ACK_STATUS__ACK_STATUS_APPLIED);
     jk_codec_free(&r);
     /* ... and its replay refused. */
-    s_send_raw(w.sock, good, len);
+    jk_ws_send_raw(w.sock, good, len);
     r = s_expect_ack(&w);
     assert_int_equal(r->ack->status, JK__ACK_STATUS__ACK_STATUS_REJECTED);
     assert_int_equal(r->ack->reason, JK__REJECT_REASON__REJECT_REASON_STALE);
@@ -291,10 +146,10 @@ static void test_examd_candidates(void **state)
     free(good);
     /* Oversized: libzmq drops a frame over the maximum and the connection
      * with it; examd carries on. */
-    void *big = s_dealer(jk_cluster_candidate_endpoint(g_c, 0));
+    void *big = jk_ws_dealer(g_ctx, jk_cluster_candidate_endpoint(g_c, 0), 5000);
     size_t bl = 200 * 1024;
     char *junk = calloc(1, bl);
-    s_send_raw(big, junk, bl);
+    jk_ws_send_raw(big, junk, bl);
     free(junk);
     zmq_close(big);
 
@@ -314,7 +169,7 @@ static void test_examd_candidates(void **state)
         usleep(100000);
     }
     good = s_answer_bytes(&w, w.token, &len);
-    s_send_raw(w.sock, good, len);
+    jk_ws_send_raw(w.sock, good, len);
     free(good);
     r = s_expect_ack(&w);
     assert_int_equal(r->ack->status, JK__ACK_STATUS__ACK_STATUS_REJECTED);
@@ -515,8 +370,8 @@ static void s_event_free(Jk__Envelope *env)
 /* Sends bytes and returns the ACK's status and reason (for the message). */
 static void s_send_expect(void *node, const uint8_t *b, size_t l, Jk__AckStatus *st, Jk__RejectReason *why)
 {
-    s_send_raw(node, b, l);
-    Jk__Envelope *r = s_recv(node);
+    jk_ws_send_raw(node, b, l);
+    Jk__Envelope *r = jk_ws_recv(node);
     assert_non_null(r);
     assert_int_equal(r->body_case, JK__ENVELOPE__BODY_ACK);
     *st = r->ack->status;
@@ -593,7 +448,7 @@ static void test_scorer(void **state)
     assert_int_equal(st, JK__ACK_STATUS__ACK_STATUS_REJECTED);
     assert_int_equal(why, JK__REJECT_REASON__REJECT_REASON_AFTER_DEADLINE);
     /* Malformed envelopes are refused by the broker in front. */
-    s_send_raw(node, "\x08\x02\x10\x05", 4);
+    jk_ws_send_raw(node, "\x08\x02\x10\x05", 4);
     /* Still serving: b's first event applies. */
     Jk__Envelope *eb = s_event(&b, 1, n, hashes);
     x = s_signed(eb, b.key, &l);
