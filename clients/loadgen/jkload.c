@@ -86,6 +86,11 @@ typedef struct {
     int rounds_left;              /* passes over the paper still to make (benchmarks) */
     int64_t next_us;
     int outstanding;
+    /* Login and state requests in flight, oldest first: their replies
+     * carry no request id, so they are matched in order (one connection
+     * keeps it). */
+    uint64_t unnumbered[4];
+    uint8_t n_unnumbered;
     bool done_scored;             /* examiners have scored (skills) */
     bool timed_out;
     size_t heap_pos;
@@ -252,8 +257,35 @@ static pend_t *s_pend_new(lg_t *g, uint32_t ci, pkind_t kind, uint64_t *id)
     p->cand = ci;
     p->kind = (uint8_t)kind;
     p->sent_us = s_now_us();
-    g->c[ci].outstanding++;
+    cand_t *c = &g->c[ci];
+    c->outstanding++;
+    if (kind == P_LOGIN || kind == P_STATE) {
+        if (c->n_unnumbered == sizeof c->unnumbered / sizeof c->unnumbered[0]) {
+            memmove(c->unnumbered, c->unnumbered + 1, sizeof c->unnumbered - sizeof c->unnumbered[0]);
+            c->n_unnumbered--; /* the oldest is left to expire */
+        }
+        c->unnumbered[c->n_unnumbered++] = *id;
+    }
     return p;
+}
+
+/* A login or state reply for candidate ci answers its oldest such request
+ * still pending; that request is done (not counted unanswered later). */
+static void s_pend_answered_unnumbered(lg_t *g, uint32_t ci)
+{
+    cand_t *c = &g->c[ci];
+    while (c->n_unnumbered > 0) {
+        uint64_t id = c->unnumbered[0];
+        memmove(c->unnumbered, c->unnumbered + 1, sizeof c->unnumbered - sizeof c->unnumbered[0]);
+        c->n_unnumbered--;
+        pend_t *p = &g->pend[id & (S_PENDING - 1)];
+        if (p->id == id) {
+            free(p->item);
+            free(p->resp);
+            memset(p, 0, sizeof *p);
+            return;
+        }
+    }
 }
 
 static void s_send_env(lg_t *g, cand_t *c, Jk__Envelope *env, bool sign)
@@ -778,6 +810,7 @@ static void s_on_reply(lg_t *g, const uint8_t *data, size_t len)
         const Jk__LoginReply *lr = env->login_reply;
         if (c->outstanding > 0)
             c->outstanding--;
+        s_pend_answered_unnumbered(g, ci);
         if (lr->status == JK__LOGIN_STATUS__LOGIN_STATUS_OK && lr->paper &&
             lr->session_token.len == sizeof c->token) {
             g->logins++;
@@ -861,6 +894,7 @@ static void s_on_reply(lg_t *g, const uint8_t *data, size_t len)
     case JK__ENVELOPE__BODY_SESSION_STATE: {
         if (c->outstanding > 0)
             c->outstanding--;
+        s_pend_answered_unnumbered(g, ci);
         const Jk__SessionState *st = env->session_state;
         if (st->status == JK__SESSION_STATUS__SESSION_STATUS_SUBMITTED ||
             st->status == JK__SESSION_STATUS__SESSION_STATUS_SCORED ||
