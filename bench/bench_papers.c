@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include "jk_bank.h"
@@ -111,6 +112,7 @@ int main(int argc, char **argv)
     }
     int64_t b0 = jk_clock_mono_us(clk);
     int last_pct = -1;
+    bool tty = isatty(2); /* the progress line only where it redraws */
     for (size_t c = 0; c < n_cand; c++) {
         char cand[32];
         snprintf(cand, sizeof cand, "2026-%07zu", c);
@@ -120,13 +122,14 @@ int main(int argc, char **argv)
         }
         memcpy(store + c * (size_t)bp.n_items, p->entries, (size_t)bp.n_items * sizeof *store);
         int pct = (int)(c * 100 / n_cand);
-        if (pct != last_pct && pct % 10 == 0) {
+        if (tty && pct != last_pct && pct % 10 == 0) {
             fprintf(stderr, "\rbuilding papers: %3d%%", pct);
             last_pct = pct;
         }
     }
     int64_t b1 = jk_clock_mono_us(clk);
-    fprintf(stderr, "\rbuilding papers: 100%%\n");
+    if (tty)
+        fprintf(stderr, "\rbuilding papers: 100%%\n");
     double rate = n_cand / ((b1 - b0) / 1e6);
     long rss = s_peak_rss_kib();
 
