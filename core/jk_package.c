@@ -1190,6 +1190,34 @@ jk_err_t jk_package_digest(const uint8_t *pkg, size_t pkg_len,
     return JK_OK;
 }
 
+jk_err_t jk_package_site_digest(const char *dir, const char *site_id, const char *package_id,
+                                uint8_t digest_out[JK_PACKAGE_DIGEST_BYTES], jk_error_t *err)
+{
+    char path[4096], key_path[4096];
+    if (!dir || !site_id || !package_id || !digest_out)
+        return jk_error_set(err, JK_ERR_INVAL, "package digest: missing argument");
+    if ((size_t)snprintf(path, sizeof path, "%s/%s.jkpkg", dir, site_id) >= sizeof path ||
+        (size_t)snprintf(key_path, sizeof key_path, "%s/center-signing.pub", dir) >= sizeof key_path)
+        return jk_error_set(err, JK_ERR_INVAL, "%s: path too long", dir);
+    jk_package_key_t *center = jk_package_key_load_public(key_path, err);
+    if (!center)
+        return err ? err->code : JK_ERR_IO;
+    uint8_t *pkg = NULL;
+    size_t len = 0;
+    jk_package_header_t hdr;
+    jk_err_t rc = jk_package_file_read(path, (size_t)1 << 30, &pkg, &len, err);
+    if (rc == JK_OK && (rc = jk_package_verify(pkg, len, center, &hdr, err)) != JK_OK)
+        jk_error_prefix(err, "%s: ", path);
+    if (rc == JK_OK && strcmp(hdr.package_id, package_id) != 0)
+        rc = jk_error_set(err, JK_ERR_INVAL, "%s is package %s, not %s", path, hdr.package_id,
+                          package_id);
+    if (rc == JK_OK)
+        rc = jk_package_digest(pkg, len, digest_out, err);
+    free(pkg);
+    jk_package_key_destroy(&center);
+    return rc;
+}
+
 /* ---- release key text ---- */
 
 void jk_release_key_format(const uint8_t key[JK_RELEASE_KEY_BYTES],

@@ -271,6 +271,13 @@ jk_package_keys_t *jk_package_keys_load(const char *path, jk_error_t *err);
 /* Wipes every release key, frees *keys and sets it to NULL. Accepts NULL. */
 void jk_package_keys_destroy(jk_package_keys_t **keys);
 
+/* The SHA-256 of a site's sealed package file as `papers build` wrote it,
+ * for a PackageRelease: reads DIR/<site_id>.jkpkg, verifies it with
+ * DIR/center-signing.pub, and requires it to be package `package_id`.
+ * JK_ERR_IO / JK_ERR_AUTH / JK_ERR_INVAL with the file named. */
+jk_err_t jk_package_site_digest(const char *dir, const char *site_id, const char *package_id,
+                                uint8_t digest_out[JK_PACKAGE_DIGEST_BYTES], jk_error_t *err);
+
 /* ------------------------------------------------------------------------
  * File helpers
  */

@@ -568,6 +568,18 @@ static void s_on_release(examd_t *ex, const Jk__Envelope *env)
         JK_WARN("package.release_bad", "reason=key");
         return;
     }
+    /* The release must be for this very file: signed by the same center
+     * key, and of the same bytes. */
+    if (!pr->key_id || strcmp(pr->key_id, ex->package_key_id) != 0) {
+        JK_WARN("package.release_bad", "reason=key_id release=%s ours=%s",
+                jk_log_value(pr->key_id, s_logbuf), ex->package_key_id);
+        return;
+    }
+    if (!pr->has_package_digest || pr->package_digest.len != sizeof ex->package_digest ||
+        CRYPTO_memcmp(pr->package_digest.data, ex->package_digest, sizeof ex->package_digest) != 0) {
+        JK_WARN("package.release_bad", "reason=digest note=\"the release names another package file\"");
+        return;
+    }
     jk_error_t err;
     if (examd__release(ex, pr->key.data, true, &err) != JK_OK)
         JK_ERROR("package.release_failed", "error=%s", jk_log_value(err.msg, s_logbuf));

@@ -333,12 +333,15 @@ examd_t *examd_new(const examd_config_t *cfg, jk_error_t *err)
     jk_err_t rc = jk_package_file_read(cfg->package, (size_t)1 << 30, &ex->package, &ex->package_len, err);
     if (rc == JK_OK)
         rc = jk_package_verify(ex->package, ex->package_len, center, &hdr, err);
+    if (rc == JK_OK)
+        rc = jk_package_digest(ex->package, ex->package_len, ex->package_digest, err);
     jk_package_key_destroy(&center);
     if (rc != JK_OK) {
         jk_error_prefix(err, "package %s refused: ", cfg->package);
         goto fail;
     }
     snprintf(ex->package_id, sizeof ex->package_id, "%s", hdr.package_id);
+    snprintf(ex->package_key_id, sizeof ex->package_key_id, "%s", hdr.key_id);
     snprintf(ex->sitting_id, sizeof ex->sitting_id, "%s", hdr.sitting_id);
     snprintf(ex->site_id, sizeof ex->site_id, "%s", hdr.site_id);
     ex->exam_start_ms = hdr.exam_start_ms;

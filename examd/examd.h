@@ -198,6 +198,8 @@ struct examd {
     uint8_t *package;
     size_t package_len;
     char package_id[64];
+    char package_key_id[65];     /* the center key that signed it */
+    uint8_t package_digest[32];  /* SHA-256 of the package file */
     char sitting_id[65];
     char site_id[65];
     int64_t exam_start_ms;

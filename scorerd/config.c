@@ -48,7 +48,8 @@ static const jk_cfg_opt_t s_table[] = {
       "heartbeat interval to the broker; 3 missed intervals mark it dead", NULL },
     { "release.mode", JK_CFG_ENUM, "manual", 0, 0, offsetof(scorerd_config_t, release_mode),
       "manual: packages are released by `jkadmin sitting release`; immediate: an exam node "
-      "asking for its release key gets it (simulations)", s_release },
+      "asking for its release key gets it, with the digest of its package read from "
+      "center.dir/../sites (simulations)", s_release },
     { "score.multi", JK_CFG_ENUM, "all-or-nothing", 0, 0, offsetof(scorerd_config_t, multi_rule),
       "多选 scoring: all-or-nothing (错选、多选、少选均不得分) or partial", s_multi },
     { "score.partial_permille", JK_CFG_INT, "500", 0, 1000,

@@ -331,11 +331,20 @@ static void s_package_request(scorerd_t *sc, const uint8_t *addr, size_t addr_le
         /* Manual release: the center sends the key when the exam starts. */
         scorerd__ack(sc, addr, addr_len, env, JK__ACK_STATUS__ACK_STATUS_RETRY_LATER, 0, NULL);
     } else {
+        /* The release names the digest of the package file; the center's
+         * copies are where `papers build` wrote them, beside center/. */
+        uint8_t key[32], digest[32];
+        char dir[4096];
+        jk_error_t err;
+        snprintf(dir, sizeof dir, "%s/../sites", sc->cfg.center_dir);
+        if (jk_package_site_digest(dir, e->site_id, e->package_id, digest, &err) != JK_OK) {
+            JK_ERROR("release.no_package", "site=%s error=%s", e->site_id, jk_log_value(err.msg, s_logbuf));
+            scorerd__ack(sc, addr, addr_len, env, JK__ACK_STATUS__ACK_STATUS_RETRY_LATER, 0, NULL);
+            return;
+        }
         Jk__Envelope out = JK__ENVELOPE__INIT;
         Jk__PackageRelease pr = JK__PACKAGE_RELEASE__INIT;
-        uint8_t key[32], digest[32];
         memcpy(key, e->release_key, 32);
-        memset(digest, 0, sizeof digest);
         out.has_kind = 1;
         out.kind = JK__KIND__KIND_PACKAGE_RELEASE;
         out.exam_id = env->exam_id;
@@ -347,9 +356,6 @@ static void s_package_request(scorerd_t *sc, const uint8_t *addr, size_t addr_le
         pr.has_key = 1;
         pr.key.data = key;
         pr.key.len = 32;
-        /* The digest of the sealed file is examd's to check against its own
-         * copy; the center does not keep the files here, so it sends the
-         * package id it is for and examd checks the signature. */
         pr.has_package_digest = 1;
         pr.package_digest.data = digest;
         pr.package_digest.len = 32;

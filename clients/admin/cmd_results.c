@@ -275,9 +275,22 @@ out:
 
 /* ---- release ---- */
 
+/* The SHA-256 of a site's sealed package as the exam node holds it (the
+ * release states it; examd refuses a release that names another file). */
+static bool s_package_digest(const char *dir, const jk_package_keys_entry_t *e, uint8_t digest[32])
+{
+    jk_error_t err;
+    if (jk_package_site_digest(dir, e->site_id, e->package_id, digest, &err) == JK_OK)
+        return true;
+    admin__fail("site %s: %s (the keys file releases %s; --packages names the directory of the "
+                "site packages)", e->site_id, err.msg, e->package_id);
+    return false;
+}
+
 int admin__sitting_release(int argc, char **argv)
 {
     const char *broker = NULL, *keys_path = NULL, *secret_path = NULL, *broker_pub = NULL;
+    const char *packages = NULL;
     const char *sites[256];
     int n_sites = 0;
     bool plain = false;
@@ -285,6 +298,7 @@ int admin__sitting_release(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--broker") == 0 && v) broker = v, i++;
         else if (strcmp(argv[i], "--keys") == 0 && v) keys_path = v, i++;
+        else if (strcmp(argv[i], "--packages") == 0 && v) packages = v, i++;
         else if (strcmp(argv[i], "--site") == 0 && v && n_sites < 256) sites[n_sites++] = v, i++;
         else if (strcmp(argv[i], "--curve-secret") == 0 && v) secret_path = v, i++;
         else if (strcmp(argv[i], "--broker-public") == 0 && v) broker_pub = v, i++;
@@ -296,8 +310,19 @@ int admin__sitting_release(int argc, char **argv)
     }
     if (!broker || !keys_path || (!plain && (!secret_path || !broker_pub))) {
         admin__fail("sitting release: needs --broker EP --keys KEYS.json, and --curve-secret FILE "
-                    "--broker-public FILE (or --plain on loopback)");
+                    "--broker-public FILE (or --plain on loopback); --packages DIR if the site "
+                    "packages are not in KEYS.json's ../sites");
         return ADMIN_USAGE;
+    }
+    /* The packages: by default where `papers build` put them, beside the
+     * keys file's directory (OUT/center/keys.json, OUT/sites/). */
+    char pkg_dir[4096];
+    if (packages) {
+        snprintf(pkg_dir, sizeof pkg_dir, "%s", packages);
+    } else {
+        const char *slash = strrchr(keys_path, '/');
+        snprintf(pkg_dir, sizeof pkg_dir, "%.*s../sites", slash ? (int)(slash - keys_path + 1) : 0,
+                 keys_path);
     }
     jk_error_t err;
     jk_package_keys_t *keys = jk_package_keys_load(keys_path, &err);
@@ -340,7 +365,11 @@ int admin__sitting_release(int argc, char **argv)
             continue;
         Jk__Envelope env = JK__ENVELOPE__INIT;
         Jk__PackageRelease pr = JK__PACKAGE_RELEASE__INIT;
-        uint8_t key[32], digest[32] = { 0 };
+        uint8_t key[32], digest[32];
+        if (!s_package_digest(pkg_dir, e, digest)) {
+            rc = ADMIN_INVALID;
+            continue;
+        }
         memcpy(key, e->release_key, 32);
         env.has_schema_version = 1;
         env.schema_version = JK_SCHEMA_VERSION;

@@ -256,6 +256,10 @@ bool jk_cluster_start_scorer(jk_cluster_t *c, int i)
     argv[n++] = "1s";
     argv[n++] = "--log.level";
     argv[n++] = c->o.log_level ? c->o.log_level : "info";
+    if (c->o.release_by_scorer) {
+        argv[n++] = "--release.mode";
+        argv[n++] = "immediate";
+    }
     s_curve_client(c, argv, &n, name);
     argv[n] = NULL;
     c->scorer[i] = jk_harness_spawn(argv, NULL, jk_harness_strf("%s/%s.log", c->logs, name));
@@ -472,7 +476,7 @@ jk_cluster_t *jk_cluster_new(const jk_cluster_opts_t *o)
             goto fail;
     /* The examds must be connected to the broker before the release. */
     for (int tries = 0; tries < 50; tries++) {
-        if (s_release(c) && jk_harness_wait_for(s_released, c, 3000))
+        if ((c->o.release_by_scorer || s_release(c)) && jk_harness_wait_for(s_released, c, 3000))
             return c;
         usleep(200000);
     }

@@ -40,6 +40,7 @@ typedef struct {
     bool aof;             /* Redis append-only file */
     const char *log_level;/* daemons' log level; NULL = info */
     const char *const *examd_args; /* more examd options (NULL-terminated, at most 8), or NULL */
+    bool release_by_scorer; /* scorers release on request (release.mode immediate), not jkadmin */
 } jk_cluster_opts_t;
 
 void jk_cluster_opts_default(jk_cluster_opts_t *o);

@@ -108,6 +108,18 @@ static void test_offline_flow(void **state)
                              DATA "/candidates.csv", "--out", keys2, "--kdf-iterations", "1000", NULL), 0);
     assert_int_equal(s_admin(&log, "package", "verify", jk_harness_strf("%s/sites/S02.jkpkg", out),
                              "--key", jk_harness_strf("%s/sites/center-signing.pub", keys2), NULL), 1);
+    /* A release names its package's digest, so it needs the very packages
+     * of the keys file: another build's are refused, as is a tampered one,
+     * before anything is sent. */
+    const char *keys_json = jk_harness_strf("%s/center/keys.json", out);
+    assert_int_equal(s_admin(&log, "sitting", "release", "--broker", "tcp://127.0.0.1:9", "--plain",
+                             "--keys", keys_json, "--site", "S02", "--packages",
+                             jk_harness_strf("%s/sites", keys2), NULL), 1);
+    assert_true(s_log_has(log, "site S02"));
+    assert_true(s_log_has(log, "the keys file releases"));
+    assert_int_equal(s_admin(&log, "sitting", "release", "--broker", "tcp://127.0.0.1:9", "--plain",
+                             "--keys", keys_json, "--site", "S01", NULL), 1);
+    assert_true(s_log_has(log, "site S01"));
 }
 
 static void test_bad_inputs(void **state)
