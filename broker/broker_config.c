@@ -14,9 +14,9 @@
 #include <stddef.h>
 
 #include "broker.h"
+#include "jk_log.h"
 #include "jk_net.h"
 
-static const char *const s_levels[] = { "debug", "info", "warn", "error", NULL };
 
 static const jk_cfg_opt_t s_table[] = {
     { "node.id", JK_CFG_STRING, "broker-1", 0, 0, offsetof(broker_config_t, node_id),
@@ -82,7 +82,7 @@ static const jk_cfg_opt_t s_table[] = {
       "admin tool's; empty = any admitted client",
       NULL },
     { "log.level", JK_CFG_ENUM, "info", 0, 0, offsetof(broker_config_t, log_level),
-      "debug, info, warn or error", s_levels },
+      "debug, info, warn, error or off", jk_log_level_names },
     { "log.file", JK_CFG_STRING, NULL, 0, 0, offsetof(broker_config_t, log_file),
       "append log lines to this file; empty = stderr", NULL },
     { "stats.interval", JK_CFG_DURATION, "10s", 0, 3600000,

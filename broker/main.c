@@ -60,20 +60,10 @@ int main(int argc, char **argv)
         jk_config_release(table, &cfg);
         return 1;
     }
-    jk_log_set_level((jk_log_level_t)cfg.log_level);
-    if (cfg.log_file && cfg.log_file[0] && jk_log_open_file(cfg.log_file) != 0) {
-        fprintf(stderr, "broker: log.file: cannot open %s\n", cfg.log_file);
+    if (jk_log_daemon_start((jk_log_level_t)cfg.log_level, cfg.log_file, s_on_signal) != 0) {
         jk_config_release(table, &cfg);
         return 1;
     }
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     broker_t *b = broker_new(&cfg, NULL, &err);
     if (!b) {

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +20,7 @@ static struct {
     unsigned long counts[JK_LOG_OFF];
 } s_log = { "jikao", JK_LOG_INFO, NULL, NULL, NULL, 2, { 0 } };
 
-static const char *const s_level_names[] = { "debug", "info", "warn", "error", "off" };
+const char *const jk_log_level_names[] = { "debug", "info", "warn", "error", "off", NULL };
 static const char *const s_level_tags[] = { "DEBUG", "INFO", "WARN", "ERROR", "OFF" };
 
 void jk_log_init(const char *component, jk_log_level_t level, const jk_clock_t *clock)
@@ -55,19 +56,37 @@ int jk_log_open_file(const char *path)
     return 0;
 }
 
+int jk_log_daemon_start(jk_log_level_t level, const char *log_file, void (*on_stop)(int))
+{
+    jk_log_set_level(level);
+    if (log_file && *log_file && jk_log_open_file(log_file) != 0) {
+        fprintf(stderr, "%s: log.file: cannot open %s: %s\n", s_log.component, log_file,
+                strerror(errno));
+        return -1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
 int jk_log_level_parse(const char *s)
 {
     if (!s)
         return -1;
     for (int i = 0; i <= JK_LOG_OFF; i++)
-        if (strcmp(s, s_level_names[i]) == 0)
+        if (strcmp(s, jk_log_level_names[i]) == 0)
             return i;
     return -1;
 }
 
 const char *jk_log_level_name(jk_log_level_t level)
 {
-    return (level >= JK_LOG_DEBUG && level <= JK_LOG_OFF) ? s_level_names[level] : "?";
+    return (level >= JK_LOG_DEBUG && level <= JK_LOG_OFF) ? jk_log_level_names[level] : "?";
 }
 
 unsigned long jk_log_count(jk_log_level_t level)

@@ -51,6 +51,15 @@ void jk_log_set_sink(jk_log_sink_fn sink, void *ud);
  * stderr. Returns 0, or -1 with errno when the file can't be opened. */
 int jk_log_open_file(const char *path);
 
+/* The start of a daemon's main(), after its configuration is loaded: the
+ * log level, the log file (stderr when empty), SIGINT and SIGTERM handled by
+ * on_stop, SIGPIPE ignored. Returns 0, or -1 with the reason on stderr
+ * (prefixed with the component name) when the log file can't be opened. */
+int jk_log_daemon_start(jk_log_level_t level, const char *log_file, void (*on_stop)(int));
+
+/* The level names by value, NULL-terminated (a jk_config enum table). */
+extern const char *const jk_log_level_names[];
+
 /* "debug", "info", "warn", "error", "off"; -1 for anything else. */
 int jk_log_level_parse(const char *s);
 const char *jk_log_level_name(jk_log_level_t level);

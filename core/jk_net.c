@@ -928,6 +928,16 @@ int64_t jk_net_max_msg_bytes(const jk_codec_limits_t *lim, bool large)
     return (int64_t)(large ? lim->max_large_bytes : lim->max_bytes) + JK_NET_FRAME_SLACK_BYTES;
 }
 
+jk_err_t jk_net_client_keys_check(int security, const char *broker_public, const char *public_key,
+                                  const char *secret_key, jk_error_t *err)
+{
+    if (security == JK_NET_CURVE && (!broker_public || !*broker_public || !public_key ||
+                                     !*public_key || !secret_key || !*secret_key))
+        return jk_error_set(err, JK_ERR_CONFIG,
+                            "security = curve needs curve.broker_public, curve.public and curve.secret");
+    return JK_OK;
+}
+
 bool jk_net_endpoint_is_loopback(const char *ep)
 {
     if (!ep)

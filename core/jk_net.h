@@ -239,6 +239,12 @@ int64_t jk_net_max_msg_bytes(const jk_codec_limits_t *lim, bool large);
  * never is). */
 bool jk_net_endpoint_is_loopback(const char *endpoint);
 
+/* A daemon's broker link settings: with JK_NET_CURVE the broker's public
+ * key file and this node's key pair must all be named (JK_ERR_CONFIG naming
+ * the curve.* keys otherwise). */
+jk_err_t jk_net_client_keys_check(int security, const char *broker_public, const char *public_key,
+                                  const char *secret_key, jk_error_t *err);
+
 /* Checks a comma-separated endpoint list for a security mode without
  * making anything: JK_ERR_CONFIG naming the endpoint for plain on a
  * non-loopback one, or for a malformed list. A daemon checks all its lists

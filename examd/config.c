@@ -9,7 +9,6 @@
 #include "jk_net.h"
 #include "jk_text.h"
 
-static const char *const s_levels[] = { "debug", "info", "warn", "error", "off", NULL };
 
 static const jk_cfg_opt_t s_table[] = {
     { "node.id", JK_CFG_STRING, "examd-1", 0, 0, offsetof(examd_config_t, node_id),
@@ -69,7 +68,7 @@ static const jk_cfg_opt_t s_table[] = {
     { "stats.interval", JK_CFG_DURATION, "10s", 1000, 3600000, offsetof(examd_config_t, stats_ms),
       "log an examd.stats line this often", NULL },
     { "log.level", JK_CFG_ENUM, "info", 0, 0, offsetof(examd_config_t, log_level),
-      "debug, info, warn or error", s_levels },
+      "debug, info, warn, error or off", jk_log_level_names },
     { "log.file", JK_CFG_STRING, NULL, 0, 0, offsetof(examd_config_t, log_file),
       "append the log to this file instead of stderr", NULL },
     JK_CFG_END,
@@ -99,12 +98,8 @@ jk_err_t examd_config_load(examd_config_t *cfg, int argc, char **argv, bool *hel
         return jk_error_set(err, JK_ERR_CONFIG,
                             "staff.endpoint: '%s' is not loopback or ipc; consoles must be local",
                             cfg->staff_endpoint);
-    if (cfg->security == JK_NET_CURVE &&
-        (!cfg->broker_public || !*cfg->broker_public || !cfg->curve_public ||
-         !*cfg->curve_public || !cfg->curve_secret || !*cfg->curve_secret))
-        return jk_error_set(err, JK_ERR_CONFIG,
-                            "security = curve needs curve.broker_public, curve.public and curve.secret");
-    return JK_OK;
+    return jk_net_client_keys_check(cfg->security, cfg->broker_public, cfg->curve_public,
+                                    cfg->curve_secret, err);
 }
 
 void examd_config_release(examd_config_t *cfg) { jk_config_release(s_table, cfg); }

@@ -1,5 +1,4 @@
 /* examd main: configuration, logging, new, run, destroy. */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,18 +34,10 @@ int main(int argc, char **argv)
         examd_config_release(&cfg);
         return 0;
     }
-    jk_log_set_level((jk_log_level_t)cfg.log_level);
-    if (cfg.log_file && *cfg.log_file && jk_log_open_file(cfg.log_file) != 0) {
-        fprintf(stderr, "examd: log.file: cannot open %s\n", cfg.log_file);
+    if (jk_log_daemon_start((jk_log_level_t)cfg.log_level, cfg.log_file, s_on_signal) != 0) {
         examd_config_release(&cfg);
         return 2;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     s_examd = examd_new(&cfg, &err);
     int code = 0;

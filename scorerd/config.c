@@ -4,11 +4,11 @@
 #include <stdio.h>
 
 #include "jk_config.h"
+#include "jk_log.h"
 #include "jk_net.h"
 #include "jk_text.h"
 #include "scorerd.h"
 
-static const char *const s_levels[] = { "debug", "info", "warn", "error", "off", NULL };
 static const char *const s_release[] = { "manual", "immediate", NULL };
 static const char *const s_multi[] = { "all-or-nothing", "partial", NULL };
 
@@ -62,7 +62,7 @@ static const jk_cfg_opt_t s_table[] = {
     { "stats.interval", JK_CFG_DURATION, "10s", 1000, 3600000, offsetof(scorerd_config_t, stats_ms),
       "log a scorerd.stats line this often", NULL },
     { "log.level", JK_CFG_ENUM, "info", 0, 0, offsetof(scorerd_config_t, log_level),
-      "debug, info, warn or error", s_levels },
+      "debug, info, warn, error or off", jk_log_level_names },
     { "log.file", JK_CFG_STRING, NULL, 0, 0, offsetof(scorerd_config_t, log_file),
       "append the log to this file instead of stderr", NULL },
     JK_CFG_END,
@@ -85,12 +85,8 @@ jk_err_t scorerd_config_load(scorerd_config_t *cfg, int argc, char **argv, bool 
         return jk_error_set(err, JK_ERR_CONFIG, "command line: unexpected argument '%s'", rest[0]);
     if (!jk_id_valid(cfg->node_id, JK_CODEC_ID_MAX))
         return jk_error_set(err, JK_ERR_CONFIG, "node.id: '%s' is not an id", cfg->node_id);
-    if (cfg->security == JK_NET_CURVE &&
-        (!cfg->broker_public || !*cfg->broker_public || !cfg->curve_public ||
-         !*cfg->curve_public || !cfg->curve_secret || !*cfg->curve_secret))
-        return jk_error_set(err, JK_ERR_CONFIG,
-                            "security = curve needs curve.broker_public, curve.public and curve.secret");
-    return JK_OK;
+    return jk_net_client_keys_check(cfg->security, cfg->broker_public, cfg->curve_public,
+                                    cfg->curve_secret, err);
 }
 
 void scorerd_config_release(scorerd_config_t *cfg) { jk_config_release(s_table, cfg); }
