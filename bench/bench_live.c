@@ -31,26 +31,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "jk_clock.h"
 #include "jk_cluster.h"
 #include "jk_harness.h"
-
-static double s_json_num(const char *path, const char *key)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char buf[4096];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char k[64];
-    snprintf(k, sizeof k, "\"%s\":", key);
-    const char *p = strstr(buf, k);
-    return p ? atof(p + strlen(k)) : -1;
-}
 
 /* The Redis ceiling: requests/s of redis-benchmark on jk_apply. */
 static double s_ceiling(int requests)
@@ -100,7 +87,8 @@ static double s_ceiling(int requests)
         freeReplyObject(rep);
     printf("  redis-benchmark: %d FCALL jk_apply_1 (= jk_apply) with pipelining 16, 50 connections, "
            "AOF everysec; %lld sessions written\n", requests, keys / 3);
-    if (keys < requests) {
+    /* 3 keys per applied call; random sessions collide in ~0.15% of calls. */
+    if (keys < 3LL * requests * 99 / 100) {
         fprintf(stderr, "bench: jk_apply_1 did not apply (%lld keys): the ceiling is void\n", keys);
         rps = -1;
     }
@@ -118,9 +106,7 @@ typedef struct {
 
 static double s_now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
+    return jk_clock_mono_us(jk_clock_system()) / 1e6;
 }
 
 static bool s_drained(void *arg)
@@ -149,15 +135,21 @@ static bool s_load(jk_cluster_t *c, const char *tag, double rate, int rounds, s_
         return false;
     }
     out->drain_s = s_now_s() - t0;
-    const char *json = jk_harness_strf("%s/load-%s.json", jk_cluster_dir(c), tag);
-    out->eps = s_json_num(json, "events_per_s");
-    out->p50 = s_json_num(json, "p50_ms");
-    out->p99 = s_json_num(json, "p99_ms");
-    out->p999 = s_json_num(json, "p999_ms");
-    out->acked = s_json_num(json, "acked");
-    out->s99 = s_json_num(json, "steady_p99_ms");
-    out->s999 = s_json_num(json, "steady_p999_ms");
-    double seconds = s_json_num(json, "seconds");
+    const char *path = jk_harness_strf("%s/load-%s.json", jk_cluster_dir(c), tag);
+    json_t *j = json_load_file(path, 0, NULL);
+    if (!j) {
+        fprintf(stderr, "bench: %s: no figures from jkload\n", path);
+        return false;
+    }
+    out->eps = json_number_value(json_object_get(j, "events_per_s"));
+    out->p50 = json_number_value(json_object_get(j, "p50_ms"));
+    out->p99 = json_number_value(json_object_get(j, "p99_ms"));
+    out->p999 = json_number_value(json_object_get(j, "p999_ms"));
+    out->acked = json_number_value(json_object_get(j, "acked"));
+    out->s99 = json_number_value(json_object_get(j, "steady_p99_ms"));
+    out->s999 = json_number_value(json_object_get(j, "steady_p999_ms"));
+    double seconds = json_number_value(json_object_get(j, "seconds"));
+    json_decref(j);
     out->e2e = seconds > 0 ? out->acked / (seconds + out->drain_s) : 0;
     return out->eps > 0;
 }

@@ -152,7 +152,7 @@ typedef struct {
     size_t steady_from;           /* lat index when the last candidate logged in */
     bool steady;
     uint64_t acked_answers, rejected, retry, errors, logins, submitted, timed_out, sent,
-        staff_ok, staff_err, lost, last_acked, expired, relogins;
+        staff_ok, staff_err, lost, last_acked, expired, relogins, late_replies, n_done;
     uint64_t oldest;              /* lowest message id that may still be pending */
     int64_t t0_us, first_answer_us, last_ack_us;
 } lg_t;
@@ -642,6 +642,7 @@ static void s_done(lg_t *g, uint32_t ci)
     if (c->state == C_DONE)
         return;
     c->state = C_DONE;
+    g->n_done++;
     s_unschedule(g, ci);
     const jk_sitting_session_t *ps = jk_sitting_session(g->center, c->entry->session);
     if (g->examiners && ps->exam == JK_EXAM_SKILLS && c->login && !c->done_scored)
@@ -844,6 +845,11 @@ static void s_on_reply(lg_t *g, const uint8_t *data, size_t len)
     }
     case JK__ENVELOPE__BODY_ACK: {
         const Jk__Ack *a = env->ack;
+        if (!p) {
+            /* For a request already given up (counted unanswered): late. */
+            g->late_replies++;
+            break;
+        }
         if (c->outstanding > 0)
             c->outstanding--;
         s_record_latency(g, p->sent_us);
@@ -1181,19 +1187,16 @@ int main(int argc, char **argv)
     bool tty = isatty(2);
     for (;;) {
         int64_t now = s_now_us();
-        size_t done = 0;
         while (g->heap_n > 0 && g->c[g->heap[0]].next_us <= now) {
             uint32_t ci = g->heap[0];
             s_step(g, ci);
             if (g->c[ci].heap_pos == 0 && g->c[ci].next_us <= now)
                 s_unschedule(g, ci); /* not rescheduled: nothing more to do now */
         }
-        for (size_t i = 0; i < g->n; i++)
-            done += g->c[i].state == C_DONE;
         unsigned staff_out = 0;
         for (int i = 0; i < g->n_sites; i++)
             staff_out += g->sites[i].staff_outstanding;
-        if ((done == g->n && staff_out == 0) || s_stop)
+        if ((g->n_done == g->n && staff_out == 0) || s_stop)
             break;
         if (g->duration_ms && now - g->t0_us > g->duration_ms * 1000)
             break;
@@ -1216,7 +1219,7 @@ int main(int argc, char **argv)
             double rate = (g->acked_answers - last_acked) / ((now - last_progress) / 1e6);
             fprintf(stderr, "%st=%3llds candidates %zu/%zu done, logged in %llu, answers acked %llu (%.0f/s), "
                             "submitted %llu, timed out %llu, errors %llu%s",
-                    tty ? "\r" : "", (long long)((now - g->t0_us) / 1000000), done, g->n,
+                    tty ? "\r" : "", (long long)((now - g->t0_us) / 1000000), (size_t)g->n_done, g->n,
                     (unsigned long long)g->logins, (unsigned long long)g->acked_answers, rate,
                     (unsigned long long)g->submitted, (unsigned long long)g->timed_out,
                     (unsigned long long)(g->errors + g->rejected), tty ? "   " : "\n");
@@ -1254,10 +1257,11 @@ int main(int argc, char **argv)
     printf("jkload: after every candidate logged in (%zu answers): p50 %.2f ms, p99 %.2f ms, "
            "p99.9 %.2f ms\n",
            sn, s50, s99, s999);
-    printf("jkload: errors %llu, refused %llu, unanswered %llu, logins again %llu; staff commands "
-           "ok %llu, failed %llu\n",
+    printf("jkload: errors %llu, refused %llu, unanswered %llu (answered late %llu), logins again "
+           "%llu; staff commands ok %llu, failed %llu\n",
            (unsigned long long)g->errors, (unsigned long long)g->rejected,
-           (unsigned long long)(g->lost + g->expired), (unsigned long long)g->relogins,
+           (unsigned long long)(g->lost + g->expired), (unsigned long long)g->late_replies,
+           (unsigned long long)g->relogins,
            (unsigned long long)g->staff_ok, (unsigned long long)g->staff_err);
     if (g->json_path) {
         FILE *f = fopen(g->json_path, "w");

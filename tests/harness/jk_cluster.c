@@ -717,7 +717,11 @@ bool jk_cluster_check_dense(jk_cluster_t *c, size_t *checked)
         const char *sid = jk_sitting_entry(st, i)->session_id;
         redisReply *r = redisCommand(rc, "HMGET jk:{%s}:meta applied last_seq", sid);
         redisReply *h = redisCommand(rc, "HLEN jk:{%s}:ev", sid);
-        if (r && r->type == REDIS_REPLY_ARRAY && r->element[0]->type == REDIS_REPLY_STRING && h) {
+        /* A session with no meta has had nothing applied (an answer
+         * missing from it is check_acked's to find). */
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+            r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
+            h && h->type == REDIS_REPLY_INTEGER) {
             long applied = atol(r->element[0]->str), last = atol(r->element[1]->str);
             n++;
             if (applied != last || applied != h->integer) {
@@ -735,7 +739,9 @@ bool jk_cluster_check_dense(jk_cluster_t *c, size_t *checked)
     jk_sitting_destroy(&st);
     if (checked)
         *checked = n;
-    return failures == 0;
+    if (n == 0)
+        fprintf(stderr, "check_dense: no session has anything applied\n");
+    return failures == 0 && n > 0;
 }
 
 /* ---- replaying examd's logs ---- */
@@ -1055,31 +1061,16 @@ long jk_cluster_broker_stat(jk_cluster_t *c, const char *name)
 
 long jk_cluster_log_stat(jk_cluster_t *c, const char *proc, const char *event, const char *name)
 {
-    (void)c;
     long sum = 0;
-    char key[128], ev[128];
-    snprintf(key, sizeof key, " %s=", name);
-    snprintf(ev, sizeof ev, "event=%s ", event);
     for (int i = 0; i < JK_CLUSTER_MAX_SCORERS; i++) {
         const char *path = strcmp(proc, "scorer") == 0 ? jk_harness_strf("%s/scorer-%d.log", c->logs, i + 1)
                            : i == 0 ? jk_harness_strf("%s/%s.log", c->logs, proc)
                                     : NULL;
         if (!path)
             break;
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        char line[8192];
-        long last = 0;
-        while (fgets(line, sizeof line, f)) {
-            if (!strstr(line, ev))
-                continue;
-            const char *p = strstr(line, key);
-            if (p)
-                last = atol(p + strlen(key));
-        }
-        fclose(f);
-        sum += last;
+        long v = s_last_stat(path, event, name);
+        if (v > 0)
+            sum += v; /* -1: no such log */
     }
     return sum;
 }

@@ -118,6 +118,7 @@ static void test_crashes(void **state)
                     "dense, %zu scores equal to the logs' replay\n",
             answers, sessions, scored);
     assert_true(answers > 1000);
+    assert_true(sessions > 0 && scored > 0);
     assert_true(jk_cluster_logs_clean(c));
     jk_cluster_free(&c);
 }
