@@ -76,11 +76,14 @@ jk_err_t jk_hmac_sha256_2(const uint8_t *key, size_t key_len, const void *msg1, 
     EVP_MD_CTX *ctx = s_ctx();
     uint8_t k[S_BLOCK] = { 0 }, pad[S_BLOCK], inner[JK_SHA256_LEN];
     bool ok = ctx != NULL;
-    /* A key longer than a block is replaced by its hash. */
-    if (ok && key_len > S_BLOCK)
-        ok = s_digest(ctx, key, key_len, NULL, 0, NULL, 0, k);
-    else if (key_len)
+    /* A key longer than a block is replaced by its hash; it is never copied
+     * into k, even when there is no context to hash it with. */
+    if (key_len > S_BLOCK) {
+        if (ok)
+            ok = s_digest(ctx, key, key_len, NULL, 0, NULL, 0, k);
+    } else if (key_len) {
         memcpy(k, key, key_len);
+    }
     for (int i = 0; i < S_BLOCK; i++)
         pad[i] = k[i] ^ 0x36;
     ok = ok && s_digest(ctx, pad, S_BLOCK, msg1, n1, msg2, n2, inner);
