@@ -46,7 +46,9 @@ void jk_arena_destroy(jk_arena_t **pa)
 void *jk_arena_alloc(jk_arena_t *a, size_t size)
 {
     const size_t align = alignof(max_align_t);
-    if (size > SIZE_MAX - align)
+    /* Rounding up and the block header must not wrap: refuse sizes that
+     * can't be a block (malloc(sizeof *nb + bs) would be too small). */
+    if (size > SIZE_MAX - align - sizeof(s_block_t))
         return NULL;
     size = (size + align - 1) & ~(align - 1);
     if (size == 0)

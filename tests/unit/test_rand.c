@@ -84,6 +84,12 @@ static void test_arena(void **state)
     for (int i = 0; i < 16; i++)
         assert_int_equal(z[i], 0);
     assert_null(jk_arena_calloc(a, SIZE_MAX / 2, 4));
+    /* Sizes whose block (header + rounded size) would wrap are refused
+     * rather than served from a tiny malloc. */
+    assert_null(jk_arena_alloc(a, SIZE_MAX));
+    assert_null(jk_arena_alloc(a, SIZE_MAX - 20));
+    assert_null(jk_arena_alloc(a, SIZE_MAX - 64));
+    assert_null(jk_arena_strndup(a, "x", SIZE_MAX - 20));
     assert_true(jk_arena_used(a) >= 10000 + 1000 * 8);
     assert_true(jk_arena_reserved(a) >= jk_arena_used(a));
     jk_arena_destroy(&a);
