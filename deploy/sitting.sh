@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # sitting.sh: the main job — a whole simulated sitting on this machine.
 #
 # 1. The offline flow on the sample data: check the standard and the item
@@ -62,6 +62,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# bash's /dev/tcp: a connection that succeeds means the port is taken.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 base=0
 for try in 1 2 3 4 5 6 7 8 9 10; do
@@ -117,7 +118,6 @@ for site in S01 S02; do
     pids="$pids $!"
     site_args="$site_args --site $site=tcp://127.0.0.1:$cport,tcp://127.0.0.1:$sport"
 done
-sleep 1
 echo "  redis 127.0.0.1:$redis_port; broker frontend $front, backend $back, pub $pub; logs in $out/logs"
 
 step "releasing the packages through the broker (exam start)"

@@ -21,11 +21,13 @@
 #include <zmq.h>
 
 #include "admin.h"
+#include "jk_clock.h"
 #include "jk_codec.h"
 #include "jk_net.h"
 #include "jk_package.h"
 #include "jk_sitting.h"
 #include "jk_standard.h"
+#include "jk_strmap.h"
 
 typedef struct {
     bool have;              /* a result is stored */
@@ -52,11 +54,10 @@ static int s_parse_hostport(const char *s, char *host, size_t hl, int *port)
     return *port > 0 && *port < 65536 ? 0 : -1;
 }
 
-/* Reads one session's result from Redis into *ex. Returns 0, or -1 when
- * Redis failed. */
-static int s_read(redisContext *rc, const jk_standard_t *std, const char *sid, s_exam_t *ex)
+/* Takes one session's reply to "HMGET meta result_status result applied"
+ * into *ex (and frees it). Returns 0, or -1 when Redis failed. */
+static int s_read(redisReply *r, const jk_standard_t *std, s_exam_t *ex)
 {
-    redisReply *r = redisCommand(rc, "HMGET jk:{%s}:meta result_status result applied", sid);
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
         if (r)
             freeReplyObject(r);
@@ -130,28 +131,50 @@ int admin__results(int argc, char **argv)
     }
     redisSetTimeout(rc, tv);
 
+    /* The candidates (admission number and level) of the entries, once. */
     size_t ne = jk_sitting_entry_count(st);
     s_cand_t *cands = calloc(ne + 1, sizeof *cands);
+    size_t *cand_of = calloc(ne + 1, sizeof *cand_of);
+    char (*keys)[96] = calloc(ne + 1, sizeof *keys);
+    jk_strmap_t *by_key = jk_strmap_new(ne);
     size_t nc = 0;
     int rcode = ADMIN_OK;
-    /* Wait (optionally) until every started session has a result. */
+    if (!cands || !cand_of || !keys || !by_key) {
+        admin__fail("out of memory");
+        rcode = ADMIN_FAIL;
+        goto out;
+    }
+    for (size_t i = 0; i < ne; i++) {
+        const jk_sitting_entry_t *e = jk_sitting_entry(st, i);
+        int level = jk_sitting_session(st, e->session)->level;
+        snprintf(keys[i], sizeof keys[i], "%s|%d", e->admission, level);
+        size_t k = 0;
+        int put = jk_strmap_put(by_key, keys[i], nc, &k);
+        if (put < 0) {
+            admin__fail("out of memory");
+            rcode = ADMIN_FAIL;
+            goto out;
+        }
+        if (put == 1) {
+            k = nc++;
+            cands[k].admission = e->admission;
+            cands[k].level = level;
+        }
+        cand_of[i] = k;
+    }
+    /* Wait (optionally) until every started session has a result; each
+     * round is one pipelined pass over the sessions. */
     for (int waited = 0;; waited++) {
         size_t open = 0;
-        nc = 0;
+        for (size_t i = 0; i < ne; i++)
+            redisAppendCommand(rc, "HMGET jk:{%s}:meta result_status result applied",
+                               jk_sitting_entry(st, i)->session_id);
         for (size_t i = 0; i < ne; i++) {
             const jk_sitting_entry_t *e = jk_sitting_entry(st, i);
             const jk_sitting_session_t *ps = jk_sitting_session(st, e->session);
-            s_cand_t *c = NULL;
-            for (size_t k = 0; k < nc && !c; k++)
-                if (strcmp(cands[k].admission, e->admission) == 0 && cands[k].level == ps->level)
-                    c = &cands[k];
-            if (!c) {
-                c = &cands[nc++];
-                memset(c, 0, sizeof *c);
-                c->admission = e->admission;
-                c->level = ps->level;
-            }
-            if (s_read(rc, std, e->session_id, &c->exam[ps->exam]) != 0) {
+            s_cand_t *c = &cands[cand_of[i]];
+            redisReply *r = NULL;
+            if (redisGetReply(rc, (void **)&r) != REDIS_OK || s_read(r, std, &c->exam[ps->exam]) != 0) {
                 admin__fail("redis %s: %s", redis, rc->err ? rc->errstr : "bad reply");
                 rcode = ADMIN_FAIL;
                 goto out;
@@ -267,6 +290,9 @@ int admin__results(int argc, char **argv)
     }
 out:
     free(cands);
+    free(cand_of);
+    free(keys);
+    jk_strmap_destroy(&by_key);
     redisFree(rc);
     jk_sitting_destroy(&st);
     jk_standard_destroy(&std);
@@ -287,10 +313,155 @@ static bool s_package_digest(const char *dir, const jk_package_keys_entry_t *e, 
     return false;
 }
 
+typedef struct {
+    const jk_package_keys_entry_t *e;
+    uint64_t message_id;
+    uint8_t *buf; /* the encoded release (holds the key: wiped after) */
+    size_t len;
+    int64_t due_ms; /* when to send (again); -1 = answered */
+    char last[512]; /* the broker's last word on it, or a send error */
+} s_release_t;
+
+static int64_t s_mono_ms(void)
+{
+    return jk_clock_mono_us(jk_clock_system()) / 1000;
+}
+
+static bool s_release_encode(const char *pkg_dir, const jk_package_keys_entry_t *e, s_release_t *r)
+{
+    Jk__Envelope env = JK__ENVELOPE__INIT;
+    Jk__PackageRelease pr = JK__PACKAGE_RELEASE__INIT;
+    uint8_t key[32], digest[32];
+    if (!s_package_digest(pkg_dir, e, digest))
+        return false;
+    memcpy(key, e->release_key, 32);
+    env.has_schema_version = 1;
+    env.schema_version = JK_SCHEMA_VERSION;
+    env.has_kind = 1;
+    env.kind = JK__KIND__KIND_PACKAGE_RELEASE;
+    env.node_id = "jkadmin";
+    env.has_message_id = 1;
+    env.message_id = r->message_id;
+    env.has_sent_time_ms = 1;
+    env.sent_time_ms = (uint64_t)time(NULL) * 1000;
+    env.exam_id = (char *)e->sitting_id;
+    env.site_id = (char *)e->site_id;
+    pr.package_id = (char *)e->package_id;
+    pr.key_id = (char *)e->key_id;
+    pr.has_cipher = 1;
+    pr.cipher = JK__CIPHER__CIPHER_AES_256_GCM;
+    pr.has_key = 1;
+    pr.key.data = key;
+    pr.key.len = 32;
+    pr.has_package_digest = 1;
+    pr.package_digest.data = digest;
+    pr.package_digest.len = 32;
+    env.body_case = JK__ENVELOPE__BODY_PACKAGE_RELEASE;
+    env.package_release = &pr;
+    jk_error_t err;
+    jk_err_t er = jk_codec_encode(&env, &r->buf, &r->len, &err);
+    OPENSSL_cleanse(key, sizeof key);
+    if (er != JK_OK) {
+        admin__fail("site %s: %s", e->site_id, err.msg);
+        return false;
+    }
+    return true;
+}
+
+/* The broker's answer to one of ours: marks it and says so. Returns false
+ * for a refusal. */
+static bool s_release_answer(s_release_t *rel, size_t n, const Jk__Envelope *env, const char *broker)
+{
+    if (env->body_case != JK__ENVELOPE__BODY_ACK || !env->ack->has_acked_message_id)
+        return true;
+    const Jk__Ack *a = env->ack;
+    for (size_t i = 0; i < n; i++) {
+        s_release_t *r = &rel[i];
+        if (r->message_id != a->acked_message_id || r->due_ms < 0)
+            continue;
+        snprintf(r->last, sizeof r->last, "%s", a->reason_text ? a->reason_text : "");
+        switch (a->status) {
+        case JK__ACK_STATUS__ACK_STATUS_APPLIED:
+            r->due_ms = -1;
+            printf("release key for site %s (package %s) delivered through %s\n", r->e->site_id,
+                   r->e->package_id, broker);
+            return true;
+        case JK__ACK_STATUS__ACK_STATUS_RETRY_LATER:
+            r->due_ms = s_mono_ms() + (a->has_retry_after_ms && a->retry_after_ms > 0
+                                           ? (int64_t)a->retry_after_ms
+                                           : 500);
+            return true;
+        default:
+            r->due_ms = -1;
+            admin__fail("site %s: the broker refused the release: %s", r->e->site_id, r->last);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Sends every release and waits for the broker's answers, wait_s seconds
+ * at most. */
+static int s_release_send(void *sock, const char *broker, s_release_t *rel, size_t n, long wait_s)
+{
+    jk_codec_limits_t lim;
+    jk_codec_limits_default(&lim);
+    jk_net_msg_t *m = jk_net_msg_new(2 + JK_NET_BATCH_MAX);
+    if (!m)
+        return ADMIN_FAIL;
+    int rc = ADMIN_OK;
+    int64_t deadline = s_mono_ms() + wait_s * 1000;
+    for (;;) {
+        int64_t now = s_mono_ms(), next = deadline;
+        size_t open = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (rel[i].due_ms < 0)
+                continue;
+            open++;
+            if (rel[i].due_ms <= now) {
+                jk_net_item_t item = { NULL, 0, rel[i].buf, rel[i].len };
+                jk_error_t err;
+                if (jk_net_send_batch(sock, NULL, 0, JK_NET_LINK_CLIENT, &item, 1, &err) != JK_OK)
+                    snprintf(rel[i].last, sizeof rel[i].last, "%s", err.msg);
+                rel[i].due_ms = now + 2000; /* unanswered: again */
+            }
+            if (rel[i].due_ms < next)
+                next = rel[i].due_ms;
+        }
+        if (open == 0 || now >= deadline)
+            break;
+        zmq_pollitem_t item = { sock, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll(&item, 1, (long)(next - now)) <= 0)
+            continue;
+        jk_error_t err;
+        jk_net_batch_t b;
+        if (jk_net_recv(sock, m, (size_t)jk_net_max_msg_bytes(&lim, false), ZMQ_DONTWAIT, &err) != JK_OK ||
+            jk_net_parse(m, JK_NET_LINK_CLIENT, false, &b, &err) != JK_OK)
+            continue;
+        for (size_t i = 0; i < b.n; i++) {
+            Jk__Envelope *env = NULL;
+            if (jk_codec_decode(b.items[i].env, b.items[i].env_len, &lim, &env, NULL) != JK_OK)
+                continue;
+            if (!s_release_answer(rel, n, env, broker))
+                rc = ADMIN_INVALID;
+            jk_codec_free(&env);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (rel[i].due_ms >= 0) {
+            admin__fail("site %s: not released within %ld s: %s", rel[i].e->site_id, wait_s,
+                        rel[i].last[0] ? rel[i].last : "no answer from the broker");
+            rc = ADMIN_FAIL;
+        }
+    jk_net_msg_destroy(&m);
+    return rc;
+}
+
 int admin__sitting_release(int argc, char **argv)
 {
     const char *broker = NULL, *keys_path = NULL, *secret_path = NULL, *broker_pub = NULL;
     const char *packages = NULL;
+    long wait_s = 30;
     const char *sites[256];
     int n_sites = 0;
     bool plain = false;
@@ -299,6 +470,15 @@ int admin__sitting_release(int argc, char **argv)
         if (strcmp(argv[i], "--broker") == 0 && v) broker = v, i++;
         else if (strcmp(argv[i], "--keys") == 0 && v) keys_path = v, i++;
         else if (strcmp(argv[i], "--packages") == 0 && v) packages = v, i++;
+        else if (strcmp(argv[i], "--wait") == 0 && v) {
+            char *end;
+            wait_s = strtol(v, &end, 10);
+            if (*end || wait_s < 1 || wait_s > 3600) {
+                admin__fail("--wait: expected seconds, 1..3600");
+                return ADMIN_USAGE;
+            }
+            i++;
+        }
         else if (strcmp(argv[i], "--site") == 0 && v && n_sites < 256) sites[n_sites++] = v, i++;
         else if (strcmp(argv[i], "--curve-secret") == 0 && v) secret_path = v, i++;
         else if (strcmp(argv[i], "--broker-public") == 0 && v) broker_pub = v, i++;
@@ -334,7 +514,7 @@ int admin__sitting_release(int argc, char **argv)
     jk_net_opts_t o;
     jk_net_opts_default(&o);
     o.security = plain ? JK_NET_PLAIN : JK_NET_CURVE;
-    o.linger_ms = 5000; /* let the keys leave before closing */
+    o.linger_ms = 0; /* delivery is confirmed by the broker; nothing left is sent late */
     char secret[JK_NET_Z85_LEN + 1], server[JK_NET_Z85_LEN + 1];
     int rc = ADMIN_OK;
     void *sock = NULL;
@@ -355,69 +535,40 @@ int admin__sitting_release(int argc, char **argv)
         rc = ADMIN_FAIL;
         goto out;
     }
-    size_t sent = 0;
-    for (size_t i = 0; i < jk_package_keys_count(keys); i++) {
+    /* Each release is encoded once, then sent until the broker answers:
+     * APPLIED (routed to the site's exam node), REJECTED (not permitted:
+     * fail), or RETRY_LATER (the site is not connected yet: again after
+     * the delay it names, until --wait runs out). */
+    s_release_t rel[256];
+    size_t n_rel = 0, matched = 0;
+    uint64_t msg_base = (uint64_t)time(NULL) * 1000;
+    for (size_t i = 0; i < jk_package_keys_count(keys) && n_rel < 256; i++) {
         const jk_package_keys_entry_t *e = jk_package_keys_get(keys, i);
         bool want = n_sites == 0;
         for (int k = 0; k < n_sites && !want; k++)
             want = strcmp(sites[k], e->site_id) == 0;
         if (!want)
             continue;
-        Jk__Envelope env = JK__ENVELOPE__INIT;
-        Jk__PackageRelease pr = JK__PACKAGE_RELEASE__INIT;
-        uint8_t key[32], digest[32];
-        if (!s_package_digest(pkg_dir, e, digest)) {
+        matched++;
+        s_release_t *r = &rel[n_rel];
+        memset(r, 0, sizeof *r);
+        r->e = e;
+        r->message_id = msg_base + i + 1;
+        if (!s_release_encode(pkg_dir, e, r)) {
             rc = ADMIN_INVALID;
             continue;
         }
-        memcpy(key, e->release_key, 32);
-        env.has_schema_version = 1;
-        env.schema_version = JK_SCHEMA_VERSION;
-        env.has_kind = 1;
-        env.kind = JK__KIND__KIND_PACKAGE_RELEASE;
-        env.node_id = "jkadmin";
-        env.has_message_id = 1;
-        env.message_id = (uint64_t)time(NULL) * 1000 + i + 1;
-        env.has_sent_time_ms = 1;
-        env.sent_time_ms = (uint64_t)time(NULL) * 1000;
-        env.exam_id = (char *)e->sitting_id;
-        env.site_id = (char *)e->site_id;
-        pr.package_id = (char *)e->package_id;
-        pr.key_id = (char *)e->key_id;
-        pr.has_cipher = 1;
-        pr.cipher = JK__CIPHER__CIPHER_AES_256_GCM;
-        pr.has_key = 1;
-        pr.key.data = key;
-        pr.key.len = 32;
-        pr.has_package_digest = 1;
-        pr.package_digest.data = digest;
-        pr.package_digest.len = 32;
-        env.body_case = JK__ENVELOPE__BODY_PACKAGE_RELEASE;
-        env.package_release = &pr;
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        jk_err_t er = jk_codec_encode(&env, &buf, &len, &err);
-        OPENSSL_cleanse(key, sizeof key);
-        if (er != JK_OK) {
-            admin__fail("site %s: %s", e->site_id, err.msg);
-            rc = ADMIN_FAIL;
-            continue;
-        }
-        jk_net_item_t item = { NULL, 0, buf, len };
-        if (jk_net_send_batch(sock, NULL, 0, JK_NET_LINK_CLIENT, &item, 1, &err) != JK_OK) {
-            admin__fail("site %s: %s", e->site_id, err.msg);
-            rc = ADMIN_FAIL;
-        } else {
-            sent++;
-            printf("release key for site %s (package %s) sent through %s\n", e->site_id,
-                   e->package_id, broker);
-        }
-        OPENSSL_cleanse(buf, len);
-        free(buf);
+        n_rel++;
     }
-    if (sent == 0 && rc == ADMIN_OK) {
+    if (matched == 0) {
         admin__fail("no package of the keys file matched --site");
         rc = ADMIN_INVALID;
+    }
+    if (rc == ADMIN_OK && n_rel > 0)
+        rc = s_release_send(sock, broker, rel, n_rel, wait_s);
+    for (size_t i = 0; i < n_rel; i++) {
+        OPENSSL_cleanse(rel[i].buf, rel[i].len);
+        free(rel[i].buf);
     }
 out:
     if (sock)

@@ -383,6 +383,8 @@ static bool s_release(jk_cluster_t *c)
     argv[n++] = c->front;
     argv[n++] = "--keys";
     argv[n++] = jk_harness_strf("%s/keys.json", c->center);
+    argv[n++] = "--wait";
+    argv[n++] = "60";
     if (c->o.curve) {
         argv[n++] = "--curve-secret";
         argv[n++] = jk_harness_strf("%s/jkadmin.key", c->keys);
@@ -474,12 +476,10 @@ jk_cluster_t *jk_cluster_new(const jk_cluster_opts_t *o)
     for (int s = 0; s < c->o.sites; s++)
         if (!jk_cluster_start_examd(c, s))
             goto fail;
-    /* The examds must be connected to the broker before the release. */
-    for (int tries = 0; tries < 50; tries++) {
-        if ((c->o.release_by_scorer || s_release(c)) && jk_harness_wait_for(s_released, c, 3000))
-            return c;
-        usleep(200000);
-    }
+    /* jkadmin waits until the broker has routed each release to its site's
+     * exam node (the nodes may still be connecting); then they open. */
+    if ((c->o.release_by_scorer || s_release(c)) && jk_harness_wait_for(s_released, c, 30000))
+        return c;
     fprintf(stderr, "jk_cluster: the packages were not released\n");
 fail:
     fprintf(stderr, "jk_cluster: set-up failed (directory %s)\n", c->dir ? c->dir : "-");
