@@ -219,6 +219,9 @@ int admin__bank_import(int argc, char **argv)
             return ADMIN_USAGE;
         } else if (n < 256) {
             paths[n++] = k;
+        } else {
+            admin__fail("bank import: more than 256 paths; give a directory instead");
+            return ADMIN_USAGE;
         }
     }
     if (!out || n == 0) {

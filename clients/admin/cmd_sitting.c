@@ -318,23 +318,41 @@ static int s_assign(const s_args_t *a, s_ctx_t *c)
     return jk_plan_result_ok(c->assignment) ? ADMIN_OK : ADMIN_INVALID;
 }
 
-static int s_write_file(const char *path, void (*fn)(const void *, FILE *), const void *ud)
+/* Writes what fn prints to path, atomically and with exactly `mode`
+ * (jk_package_file_write: a crash leaves the old file or the new one). */
+static int s_write_file(const char *path, unsigned mode, bool (*fn)(const void *, FILE *),
+                        const void *ud)
 {
-    FILE *f = fopen(path, "w");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
     if (!f) {
         admin__fail("cannot write %s: %s", path, strerror(errno));
         return ADMIN_FAIL;
     }
-    fn(ud, f);
-    if (fclose(f) != 0) {
-        admin__fail("error writing %s", path);
-        return ADMIN_FAIL;
+    bool ok = fn(ud, f);
+    ok = fclose(f) == 0 && ok;
+    jk_error_t err;
+    int rc = ADMIN_OK;
+    if (!ok) {
+        admin__fail("cannot write %s: out of memory", path);
+        rc = ADMIN_FAIL;
+    } else if (jk_package_file_write(path, buf, len, mode, &err) != JK_OK) {
+        admin__fail("%s", err.msg);
+        rc = ADMIN_FAIL;
     }
-    return ADMIN_OK;
+    if (buf)
+        OPENSSL_cleanse(buf, len); /* the credentials are secrets */
+    free(buf);
+    return rc;
 }
 
-static void s_write_roster(const void *r, FILE *f) { jk_plan_result_write_roster(r, f, NULL); }
-static void s_write_json(const void *r, FILE *f) { jk_plan_result_write_json(r, f, NULL); }
+static bool s_write_roster(const void *r, FILE *f) { return jk_plan_result_write_roster(r, f, NULL) == JK_OK; }
+static bool s_write_json(const void *r, FILE *f) { return jk_plan_result_write_json(r, f, NULL) == JK_OK; }
+static bool s_write_credentials(const void *b, FILE *f)
+{
+    return jk_sitting_build_write_credentials(b, f, NULL) == JK_OK;
+}
 
 int admin__plan_assign(int argc, char **argv)
 {
@@ -346,9 +364,9 @@ int admin__plan_assign(int argc, char **argv)
     rc = s_load(&a, &c, true);
     if (rc == ADMIN_OK)
         rc = s_assign(&a, &c);
-    if (c.assignment && a.roster_path && s_write_file(a.roster_path, s_write_roster, c.assignment) != ADMIN_OK)
+    if (c.assignment && a.roster_path && s_write_file(a.roster_path, 0644, s_write_roster, c.assignment) != ADMIN_OK)
         rc = ADMIN_FAIL;
-    if (c.assignment && a.json_path && s_write_file(a.json_path, s_write_json, c.assignment) != ADMIN_OK)
+    if (c.assignment && a.json_path && s_write_file(a.json_path, 0644, s_write_json, c.assignment) != ADMIN_OK)
         rc = ADMIN_FAIL;
     if (c.assignment && !a.roster_path && !a.json_path)
         jk_plan_result_write_roster(c.assignment, stdout, NULL);
@@ -498,19 +516,14 @@ int admin__papers_build(int argc, char **argv)
         goto fail;
     }
     snprintf(path, sizeof path, "%s/center/credentials.csv", a.out_dir);
-    FILE *cf = fopen(path, "w");
-    if (!cf || fchmod(fileno(cf), 0600) != 0 ||
-        jk_sitting_build_write_credentials(build, cf, &err) != JK_OK) {
-        admin__fail("cannot write %s", path);
-        if (cf)
-            fclose(cf);
+    if (s_write_file(path, 0600, s_write_credentials, build) != ADMIN_OK)
         goto fail;
-    }
-    fclose(cf);
     snprintf(path, sizeof path, "%s/center/roster.txt", a.out_dir);
-    s_write_file(path, s_write_roster, c.assignment);
+    if (s_write_file(path, 0644, s_write_roster, c.assignment) != ADMIN_OK)
+        goto fail;
     snprintf(path, sizeof path, "%s/center/assignment.json", a.out_dir);
-    s_write_file(path, s_write_json, c.assignment);
+    if (s_write_file(path, 0644, s_write_json, c.assignment) != ADMIN_OK)
+        goto fail;
 
     keys = jk_package_keys_new();
     int64_t start_ms = INT64_MAX;
