@@ -41,6 +41,7 @@
 #include "jk_bank.h"
 #include "jk_clock.h"
 #include "jk_codec.h"
+#include "jk_net.h"
 #include "jk_rand.h"
 #include "jk_sitting.h"
 #include "jk_standard.h"
@@ -143,6 +144,7 @@ typedef struct {
     uint32_t *heap;
     size_t heap_n;
     pend_t *pend;
+    jk_net_msg_t *msg;            /* receive buffer */
     uint64_t next_msg;
     jk_rand_t rng;
     FILE *acked;
@@ -301,9 +303,9 @@ static void s_send_env(lg_t *g, cand_t *c, Jk__Envelope *env, bool sign)
             fprintf(stderr, "jkload: encode %s: %s\n", jk_codec_kind_name(env->kind), err.msg);
         return;
     }
-    void *s = g->sites[c->site].cand[c->sock];
-    if (zmq_send(s, "", 0, ZMQ_SNDMORE) < 0 || zmq_send(s, "JK1C", 4, ZMQ_SNDMORE) < 0 ||
-        zmq_send(s, buf, len, 0) < 0)
+    jk_net_item_t item = { NULL, 0, buf, len };
+    if (jk_net_send_batch(g->sites[c->site].cand[c->sock], NULL, 0, JK_NET_LINK_CLIENT, &item, 1,
+                          &err) != JK_OK)
         g->errors++;
     else
         g->sent++;
@@ -471,9 +473,6 @@ static void s_answer(lg_t *g, uint32_t ci, uint32_t k, bool wrong, uint32_t chan
         return;
     uint64_t id;
     pend_t *p = s_pend_new(g, ci, P_ANSWER, &id);
-    p->item = strdup(s_item(c, k)->item_id);
-    p->resp = resp;
-    p->resp_len = rl;
     Jk__Envelope env = JK__ENVELOPE__INIT;
     Jk__Answer a = JK__ANSWER__INIT;
     s_header(g, c, &env, JK__KIND__KIND_ANSWER, id, true);
@@ -487,6 +486,13 @@ static void s_answer(lg_t *g, uint32_t ci, uint32_t k, bool wrong, uint32_t chan
     env.answer = &a;
     s_send_env(g, c, &env, true);
     jk__response__free_unpacked(a.response, NULL);
+    if (g->acked) { /* kept for the --acked listing when the ack comes */
+        p->item = strdup(a.item_id);
+        p->resp = resp;
+        p->resp_len = rl;
+    } else {
+        free(resp);
+    }
     if (!g->first_answer_us)
         g->first_answer_us = s_now_us();
 }
@@ -923,32 +929,20 @@ static void s_on_reply(lg_t *g, const uint8_t *data, size_t len)
 
 static void s_drain(lg_t *g, void *sock)
 {
+    jk_codec_limits_t lim;
+    jk_codec_limits_default(&lim);
     for (int budget = 0; budget < 4096; budget++) {
-        zmq_msg_t f[3];
-        int n = 0;
-        for (;;) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&m);
-                if (n == 0)
-                    return;
-                break;
-            }
-            bool more = zmq_msg_more(&m);
-            if (n < 3)
-                f[n++] = m;
-            else
-                zmq_msg_close(&m);
-            if (!more)
-                break;
-        }
-        if (n == 3)
-            s_on_reply(g, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]));
-        else
+        jk_error_t err;
+        jk_net_batch_t b;
+        jk_err_t rc = jk_net_recv(sock, g->msg, (size_t)jk_net_max_msg_bytes(&lim, true), ZMQ_DONTWAIT, &err);
+        if (rc == JK_ERR_UNAVAIL)
+            return;
+        if (rc != JK_OK || jk_net_parse(g->msg, JK_NET_LINK_CLIENT, false, &b, &err) != JK_OK) {
             g->errors++;
-        for (int i = 0; i < n; i++)
-            zmq_msg_close(&f[i]);
+            continue;
+        }
+        for (size_t i = 0; i < b.n; i++)
+            s_on_reply(g, b.items[i].env, b.items[i].env_len);
     }
 }
 
@@ -1099,10 +1093,11 @@ int main(int argc, char **argv)
     g->c = calloc(ne + 1, sizeof *g->c);
     g->heap = calloc(ne + 1, sizeof *g->heap);
     g->pend = calloc(S_PENDING, sizeof *g->pend);
+    g->msg = jk_net_msg_new(2 + JK_NET_BATCH_MAX);
     g->lat = malloc(S_LATENCY_SAMPLES_MAX * sizeof *g->lat);
     g->by_session = jk_strmap_new(ne);
     g->by_admission = jk_strmap_new(ne);
-    if (!g->c || !g->heap || !g->pend || !g->lat || !g->by_session || !g->by_admission)
+    if (!g->c || !g->heap || !g->pend || !g->msg || !g->lat || !g->by_session || !g->by_admission)
         s_die("out of memory");
     for (size_t i = 0; i < ne && g->n < g->max_candidates; i++) {
         const jk_sitting_entry_t *e = jk_sitting_entry(g->center, i);
@@ -1308,6 +1303,7 @@ int main(int argc, char **argv)
     free(g->c);
     free(g->heap);
     free(g->pend);
+    jk_net_msg_destroy(&g->msg);
     free(g->lat);
     jk_sitting_destroy(&g->center);
     jk_bank_destroy(&g->bank);

@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "jk_clock.h"
+#include "jk_net.h"
 
 void *jk_ws_dealer(void *zctx, const char *ep, int timeout_ms)
 {
@@ -41,35 +42,19 @@ void jk_ws_close(jk_ws_t *w)
 
 void jk_ws_send_raw(void *sock, const void *data, size_t len)
 {
-    zmq_send(sock, "", 0, ZMQ_SNDMORE);
-    zmq_send(sock, "JK1C", 4, ZMQ_SNDMORE);
-    zmq_send(sock, data, len, 0);
+    jk_net_item_t item = { NULL, 0, data, len };
+    jk_net_send_batch(sock, NULL, 0, JK_NET_LINK_CLIENT, &item, 1, NULL);
 }
 
 Jk__Envelope *jk_ws_recv(void *sock)
 {
-    zmq_msg_t f[3];
-    int n = 0;
-    for (;;) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sock, 0) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        bool more = zmq_msg_more(&m);
-        if (n < 3)
-            f[n++] = m;
-        else
-            zmq_msg_close(&m);
-        if (!more)
-            break;
-    }
+    jk_net_msg_t *m = jk_net_msg_new(2 + JK_NET_BATCH_MAX);
+    jk_net_batch_t b;
     Jk__Envelope *env = NULL;
-    if (n == 3)
-        jk_codec_decode(zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), NULL, &env, NULL);
-    for (int i = 0; i < n; i++)
-        zmq_msg_close(&f[i]);
+    if (m && jk_net_recv(sock, m, JK_CODEC_MAX_LARGE_BYTES, 0, NULL) == JK_OK &&
+        jk_net_parse(m, JK_NET_LINK_CLIENT, false, &b, NULL) == JK_OK && b.n >= 1)
+        jk_codec_decode(b.items[0].env, b.items[0].env_len, NULL, &env, NULL);
+    jk_net_msg_destroy(&m);
     return env;
 }
 
