@@ -51,6 +51,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "jk_crypto.h"
 #include "jk_text.h"
 
 #define S_MAGIC_NAME "JKPKG"
@@ -458,8 +459,7 @@ static jk_package_key_t *s_key_wrap(EVP_PKEY *pkey, bool has_private, const char
 {
     uint8_t raw[S_PUBKEY_BYTES];
     size_t raw_len = sizeof raw;
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
+    uint8_t md[JK_SHA256_LEN];
     jk_package_key_t *k = NULL;
 
     if (!EVP_PKEY_is_a(pkey, "ED25519")) {
@@ -470,7 +470,7 @@ static jk_package_key_t *s_key_wrap(EVP_PKEY *pkey, bool has_private, const char
         s_ossl_fail(err, JK_ERR_CRYPTO, what);
         goto fail;
     }
-    if (EVP_Digest(raw, raw_len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != 32) {
+    if (jk_sha256(raw, raw_len, md) != JK_OK) {
         s_ossl_fail(err, JK_ERR_CRYPTO, what);
         goto fail;
     }
@@ -1179,13 +1179,10 @@ jk_err_t jk_package_open(const uint8_t *pkg, size_t pkg_len, const jk_package_ke
 jk_err_t jk_package_digest(const uint8_t *pkg, size_t pkg_len,
                            uint8_t digest_out[JK_PACKAGE_DIGEST_BYTES], jk_error_t *err)
 {
-    unsigned int n = 0;
+    _Static_assert(JK_PACKAGE_DIGEST_BYTES == JK_SHA256_LEN, "a package digest is a SHA-256");
     if ((!pkg && pkg_len > 0) || !digest_out)
         return jk_error_set(err, JK_ERR_INVAL, "package digest: missing argument");
-    static const uint8_t empty[1] = { 0 };
-    if (EVP_Digest(pkg ? (const void *)pkg : (const void *)empty, pkg_len, digest_out, &n,
-                   EVP_sha256(), NULL) != 1 ||
-        n != JK_PACKAGE_DIGEST_BYTES)
+    if (jk_sha256(pkg, pkg_len, digest_out) != JK_OK)
         return s_ossl_fail(err, JK_ERR_CRYPTO, "package digest: SHA-256 failed");
     return JK_OK;
 }

@@ -657,6 +657,25 @@ static void test_key_files(void **state)
     assert_int_equal(s_mode_of(pub), 0644);
     assert_true(s_no_temp_files());
 
+    /* The key id is the first bytes of SHA-256(raw public key), in hex. */
+    {
+        FILE *pf = fopen(pub, "r");
+        assert_non_null(pf);
+        EVP_PKEY *pk = PEM_read_PUBKEY(pf, NULL, NULL, NULL);
+        fclose(pf);
+        assert_non_null(pk);
+        uint8_t raw[32], md[32];
+        size_t raw_len = sizeof raw;
+        unsigned int md_len = 0;
+        assert_int_equal(EVP_PKEY_get_raw_public_key(pk, raw, &raw_len), 1);
+        assert_int_equal(EVP_Digest(raw, raw_len, md, &md_len, EVP_sha256(), NULL), 1);
+        EVP_PKEY_free(pk);
+        char want[JK_PACKAGE_KEY_ID_HEX + 1];
+        for (unsigned i = 0; i < JK_PACKAGE_KEY_ID_HEX / 2; i++)
+            snprintf(want + 2 * i, 3, "%02x", md[i]);
+        assert_string_equal(id, want);
+    }
+
     uint8_t *text = NULL;
     size_t len = 0;
     assert_int_equal(jk_package_file_read(priv, 16384, &text, &len, &e), JK_OK);
