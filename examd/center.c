@@ -711,8 +711,8 @@ void examd__center_recv(examd_t *ex)
 
 void examd__compact(examd_t *ex)
 {
-    if (!ex->wal)
-        return;
+    if (!ex->wal || ex->broken)
+        return; /* broken: nothing may be committed */
     uint64_t low = jk_wal_next_lsn(ex->wal);
     for (size_t i = 0; i < ex->n_sessions; i++) {
         ex_session_t *s = &ex->sessions[i];

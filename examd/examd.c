@@ -370,6 +370,11 @@ examd_t *examd_new(const examd_config_t *cfg, jk_error_t *err)
         int64_t lost = jk_clock_wall_ms(ex->clock) - ex->last_tick_wall_ms;
         if (lost > 0) {
             examd__credit_downtime(ex, lost);
+            if (ex->broken) {
+                jk_error_set(err, JK_ERR_INTERNAL, "stopped before committing: %s",
+                             ex->broken_why);
+                goto fail;
+            }
             if (jk_wal_commit(ex->wal, &durable, err) != JK_OK)
                 goto fail;
             ex->durable_lsn = durable;
@@ -452,6 +457,15 @@ jk_err_t examd_run(examd_t *ex, jk_error_t *err)
             s_tick(ex);
             ex->next_tick_us = now + ex->cfg.tick_ms * 1000;
         }
+        /* An event that did not apply must never be committed: stop here,
+         * before the commit (jk_wal_destroy drops what is uncommitted, and
+         * no reply waiting for it is ever sent). */
+        if (ex->broken) {
+            JK_ERROR("examd.broken", "site=%s action=stop_uncommitted why=%s", ex->site_id,
+                     jk_log_value(ex->broken_why, s_logbuf));
+            return jk_error_set(err, JK_ERR_INTERNAL, "stopped before committing: %s",
+                                ex->broken_why);
+        }
         /* Group commit: everything this iteration appended, one fdatasync. */
         uint64_t durable;
         if (jk_wal_commit(ex->wal, &durable, err) != JK_OK) {
@@ -476,7 +490,8 @@ jk_err_t examd_run(examd_t *ex, jk_error_t *err)
     s_stats(ex);
     /* Commit what is pending so nothing acknowledged is lost (it is all
      * durable already; this is for the tick). */
-    jk_wal_commit(ex->wal, NULL, NULL);
+    if (!ex->broken)
+        jk_wal_commit(ex->wal, NULL, NULL);
     JK_INFO("examd.stop", "site=%s", ex->site_id);
     return JK_OK;
 }

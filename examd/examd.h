@@ -236,6 +236,12 @@ struct examd {
     struct ex_logins *logins;
     /* run */
     volatile int stop;
+    /* An event reached the WAL but could not be applied: the record must
+     * never be committed (replay would fail on it, or a later event would
+     * reuse its seq), so nothing is accepted any more and examd_run returns
+     * before the next commit. broken_why says which event. */
+    bool broken;
+    char broken_why[256];
     int64_t stats_due_us;
     struct {
         uint64_t logins, login_failures, answers, rejected, events, acks, resends, dup_acks,

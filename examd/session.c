@@ -219,16 +219,19 @@ jk_err_t examd__apply(examd_t *ex, ex_session_t *s, const Jk__Envelope *env, con
             return jk_error_set(err, JK_ERR_NOTFOUND, "session %s: item %s is not on the paper",
                                 s->entry->session_id, a->item_id);
         ex_slot_t *slot = &s->slots[k];
-        free(slot->response);
-        slot->response = NULL;
-        slot->response_len = 0;
+        /* The new response first: a failure leaves the slot as it was. */
+        uint8_t *resp = NULL;
+        size_t resp_len = 0;
         if (a->response) {
             size_t n = jk__response__get_packed_size(a->response);
-            slot->response = malloc(n ? n : 1);
-            if (!slot->response)
+            resp = malloc(n ? n : 1);
+            if (!resp)
                 return jk_error_set(err, JK_ERR_NOMEM, "out of memory");
-            slot->response_len = jk__response__pack(a->response, slot->response);
+            resp_len = jk__response__pack(a->response, resp);
         }
+        free(slot->response);
+        slot->response = resp;
+        slot->response_len = resp_len;
         slot->seq = env->seq;
         slot->flagged = a->has_flagged && a->flagged;
         slot->change_counter = a->has_change_counter ? a->change_counter : slot->change_counter + 1;
@@ -295,6 +298,8 @@ jk_err_t examd__emit(examd_t *ex, ex_session_t *s, Jk__Kind kind, examd_fill_fn 
 {
     if (jk_wal_failed(ex->wal))
         return jk_error_set(err, JK_ERR_IO, "the write-ahead log has failed; nothing is accepted");
+    if (ex->broken)
+        return jk_error_set(err, JK_ERR_INTERNAL, "the exam node is stopping; nothing is accepted");
     int64_t now = jk_clock_wall_ms(ex->clock);
     Jk__Envelope env = JK__ENVELOPE__INIT;
     env.has_schema_version = 1;
@@ -352,9 +357,21 @@ jk_err_t examd__emit(examd_t *ex, ex_session_t *s, Jk__Kind kind, examd_fill_fn 
     }
     rc = examd__apply(ex, s, &env, bytes, len, lsn, false, err);
     if (rc != JK_OK) {
-        /* Not reachable: emit checked the same machine. A record in the log
-         * that does not apply would make replay fail; stop accepting. */
-        JK_ERROR("session.apply_failed", "session=%s error=%s", s->entry->session_id,
+        /* Not reachable: emit checked the same machine. But the record is
+         * appended: committed, it would make replay fail (or the next event
+         * would reuse its seq and replay would find two records for one
+         * seq), and examd would refuse to start. So nothing more is
+         * accepted and examd_run stops before the next commit; the record
+         * is dropped with the uncommitted rest (never acknowledged). */
+        ex->broken = true;
+        snprintf(ex->broken_why, sizeof ex->broken_why,
+                 "session %s: event seq %llu (lsn %llu) was logged but could not be applied: %.100s",
+                 s->entry->session_id, (unsigned long long)env.seq, (unsigned long long)lsn,
+                 err ? err->msg : "?");
+        JK_ERROR("session.apply_failed",
+                 "session=%s seq=%llu lsn=%llu error=%s action=stop note=\"the record is not "
+                 "committed; examd stops and a restart recovers the state before it\"",
+                 s->entry->session_id, (unsigned long long)env.seq, (unsigned long long)lsn,
                  jk_log_value(err ? err->msg : "", (char[JK_LOG_VALUE_MAX]){ 0 }));
         free(bytes);
         return rc;
