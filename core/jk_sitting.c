@@ -591,6 +591,63 @@ typedef struct {
     bool failed;
 } s_pctx_t;
 
+/* Allocation failures, oversized arrays and map failures fail the parse with
+ * an error naming the document and the field (the first failure wins). */
+static void *s_oom(s_pctx_t *c, const char *path)
+{
+    if (!c->failed)
+        jk_error_set(c->err, JK_ERR_NOMEM, "%s: %s: out of memory", c->name, path);
+    c->failed = true;
+    return NULL;
+}
+
+/* n zeroed elements (at least one) from the arena, or NULL and failed. */
+static void *s_calloc(s_pctx_t *c, size_t n, size_t size, const char *path)
+{
+    void *p = jk_arena_calloc(c->s->arena, n ? n : 1, size);
+    return p ? p : s_oom(c, path);
+}
+
+static char *s_strdup(s_pctx_t *c, const char *str, const char *path)
+{
+    char *p = jk_arena_strdup(c->s->arena, str);
+    return p ? p : s_oom(c, path);
+}
+
+static jk_strmap_t *s_map_new(s_pctx_t *c, size_t expected, const char *path)
+{
+    jk_strmap_t *m = jk_strmap_new(expected);
+    return m ? m : s_oom(c, path);
+}
+
+/* Puts key -> v; a key already present is JK_ERR_DUP. */
+static bool s_map_put(s_pctx_t *c, jk_strmap_t *m, const char *key, size_t v, const char *path)
+{
+    int r = jk_strmap_put(m, key, v, NULL);
+    if (r == 1)
+        return true;
+    if (r < 0)
+        s_oom(c, path);
+    else if (!c->failed)
+        jk_error_set(c->err, JK_ERR_DUP, "%s: %s: '%s' appears twice", c->name, path, key);
+    c->failed = true;
+    return false;
+}
+
+/* Refuses an array of more than max elements (never truncates it). */
+static bool s_check_max(s_pctx_t *c, json_t *arr, size_t max, const char *path, const char *key,
+                        const char *what)
+{
+    size_t n = json_array_size(arr);
+    if (n <= max)
+        return true;
+    if (!c->failed)
+        jk_error_set(c->err, JK_ERR_TOO_BIG, "%s: %s.%s: %zu %s, more than %zu", c->name, path, key,
+                     n, what, max);
+    c->failed = true;
+    return false;
+}
+
 static const char *s_get_str(s_pctx_t *c, json_t *o, const char *key, const char *path, bool id)
 {
     json_t *v = json_object_get(o, key);
@@ -609,7 +666,13 @@ static const char *s_get_str(s_pctx_t *c, json_t *o, const char *key, const char
         c->failed = true;
         return NULL;
     }
-    return jk_arena_strdup(c->s->arena, str);
+    char *p = jk_arena_strdup(c->s->arena, str);
+    if (!p) {
+        char where[160];
+        snprintf(where, sizeof where, "%s.%s", path, key);
+        return s_oom(c, where);
+    }
+    return p;
 }
 
 static int64_t s_get_int(s_pctx_t *c, json_t *o, const char *key, const char *path, int64_t lo,
@@ -646,9 +709,9 @@ static void s_parse_entries(s_pctx_t *c, json_t *arr)
 {
     jk_sitting_t *s = c->s;
     s->n_entries = json_array_size(arr);
-    s->entries = jk_arena_calloc(s->arena, s->n_entries ? s->n_entries : 1, sizeof *s->entries);
-    s->by_session_id = jk_strmap_new(s->n_entries);
-    s->by_candidate = jk_strmap_new(s->n_entries);
+    s->entries = s_calloc(c, s->n_entries, sizeof *s->entries, "$.entries");
+    s->by_session_id = s_map_new(c, s->n_entries, "$.entries");
+    s->by_candidate = s_map_new(c, s->n_entries, "$.entries");
     for (size_t i = 0; i < s->n_entries && !c->failed; i++) {
         json_t *o = json_array_get(arr, i);
         char path[48];
@@ -674,14 +737,12 @@ static void s_parse_entries(s_pctx_t *c, json_t *arr)
         json_t *paper = s_get_array(c, o, "paper", path, false);
         json_t *tasks = s_get_array(c, o, "tasks", path, false);
         if (paper) {
-            e->n_items = json_array_size(paper);
-            if (e->n_items > JK_PAPER_MAX_ITEMS) {
-                jk_error_set(c->err, JK_ERR_TOO_BIG, "%s: %s.paper: more than %d items", c->name,
-                             path, JK_PAPER_MAX_ITEMS);
-                c->failed = true;
+            if (!s_check_max(c, paper, JK_PAPER_MAX_ITEMS, path, "paper", "items"))
                 return;
-            }
-            jk_sitting_paper_item_t *items = jk_arena_calloc(s->arena, e->n_items ? e->n_items : 1, sizeof *items);
+            e->n_items = json_array_size(paper);
+            jk_sitting_paper_item_t *items = s_calloc(c, e->n_items, sizeof *items, path);
+            if (!items)
+                return;
             for (size_t k = 0; k < e->n_items; k++) {
                 const char *ref = json_string_value(json_array_get(paper, k));
                 const char *colon = ref ? strchr(ref, ':') : NULL;
@@ -701,35 +762,47 @@ static void s_parse_entries(s_pctx_t *c, json_t *arr)
                     c->failed = true;
                     return;
                 }
-                items[k].item = jk_arena_strndup(s->arena, ref, idl);
+                if (!(items[k].item = jk_arena_strndup(s->arena, ref, idl))) {
+                    s_oom(c, path);
+                    return;
+                }
                 items[k].n_order = (uint8_t)nord;
             }
             e->items = items;
         }
         if (tasks) {
+            if (!s_check_max(c, tasks, JK_PAPER_MAX_TASKS, path, "tasks", "tasks"))
+                return;
             e->n_tasks = json_array_size(tasks);
-            const char **t = jk_arena_calloc(s->arena, e->n_tasks ? e->n_tasks : 1, sizeof *t);
-            for (size_t k = 0; k < e->n_tasks && t; k++) {
+            const char **t = s_calloc(c, e->n_tasks, sizeof *t, path);
+            if (!t)
+                return;
+            for (size_t k = 0; k < e->n_tasks; k++) {
                 const char *id = json_string_value(json_array_get(tasks, k));
                 if (!id || !jk_id_valid(id, JK_ID_MAX)) {
                     jk_error_set(c->err, JK_ERR_INVAL, "%s: %s.tasks[%zu]: expected a task id", c->name, path, k);
                     c->failed = true;
                     return;
                 }
-                t[k] = jk_arena_strdup(s->arena, id);
+                if (!(t[k] = s_strdup(c, id, path)))
+                    return;
             }
             e->tasks = t;
             e->panel = (int)s_get_int(c, o, "panel", path, 0, 1000);
         }
-        if (jk_strmap_put(s->by_session_id, e->session_id, i, NULL) != 1) {
-            jk_error_set(c->err, JK_ERR_DUP, "%s: %s.session_id: '%s' appears twice", c->name, path,
-                         e->session_id);
-            c->failed = true;
+        if (c->failed)
             return;
-        }
+        char where[96];
+        snprintf(where, sizeof where, "%s.session_id", path);
+        if (!s_map_put(c, s->by_session_id, e->session_id, i, where))
+            return;
+        /* Ids are at most 64 bytes each, so the key is never truncated. */
         char key[160];
         snprintf(key, sizeof key, "%s/%s", e->admission, sess);
-        jk_strmap_put(s->by_candidate, jk_arena_strdup(s->arena, key), i, NULL);
+        snprintf(where, sizeof where, "%s.admission", path);
+        const char *k2 = s_strdup(c, key, where);
+        if (!k2 || !s_map_put(c, s->by_candidate, k2, i, where))
+            return;
     }
 }
 
@@ -737,8 +810,8 @@ static void s_parse_contents(s_pctx_t *c, json_t *items, json_t *tasks)
 {
     jk_sitting_t *s = c->s;
     s->n_items = json_object_size(items);
-    s->items = jk_arena_calloc(s->arena, s->n_items ? s->n_items : 1, sizeof *s->items);
-    s->items_map = jk_strmap_new(s->n_items);
+    s->items = s_calloc(c, s->n_items, sizeof *s->items, "$.items");
+    s->items_map = s_map_new(c, s->n_items, "$.items");
     size_t i = 0;
     const char *key;
     json_t *o;
@@ -748,7 +821,8 @@ static void s_parse_contents(s_pctx_t *c, json_t *items, json_t *tasks)
         char path[96];
         snprintf(path, sizeof path, "$.items.%.60s", key);
         jk_sitting_item_t *it = &s->items[i];
-        it->id = jk_arena_strdup(s->arena, key);
+        if (!(it->id = s_strdup(c, key, path)))
+            return;
         json_t *tv = json_object_get(o, "type");
         int t = json_is_string(tv) ? jk_item_type_parse(json_string_value(tv)) : -1;
         if (t < 0 || !jk_id_valid(key, JK_ID_MAX)) {
@@ -761,23 +835,22 @@ static void s_parse_contents(s_pctx_t *c, json_t *items, json_t *tasks)
         it->points_centi = (int32_t)s_get_int(c, o, "points_centi", path, 1, 10000);
         json_t *opts = s_get_array(c, o, "options", path, false);
         if (opts) {
-            if (json_array_size(opts) > JK_MAX_OPTIONS) {
-                jk_error_set(c->err, JK_ERR_TOO_BIG, "%s: %s.options: too many", c->name, path);
-                c->failed = true;
+            if (!s_check_max(c, opts, JK_MAX_OPTIONS, path, "options", "options"))
                 return;
-            }
             it->n_options = (uint8_t)json_array_size(opts);
             for (size_t k = 0; k < it->n_options; k++) {
                 const char *txt = json_string_value(json_array_get(opts, k));
-                it->options[k] = jk_arena_strdup(s->arena, txt ? txt : "");
+                if (!(it->options[k] = s_strdup(c, txt ? txt : "", path)))
+                    return;
             }
         }
-        jk_strmap_put(s->items_map, it->id, i, NULL);
+        if (c->failed || !s_map_put(c, s->items_map, it->id, i, path))
+            return;
         i++;
     }
     s->n_tasks = json_object_size(tasks);
-    s->tasks = jk_arena_calloc(s->arena, s->n_tasks ? s->n_tasks : 1, sizeof *s->tasks);
-    s->tasks_map = jk_strmap_new(s->n_tasks);
+    s->tasks = s_calloc(c, s->n_tasks, sizeof *s->tasks, "$.tasks");
+    s->tasks_map = s_map_new(c, s->n_tasks, "$.tasks");
     i = 0;
     json_object_foreach(tasks, key, o) {
         if (c->failed)
@@ -785,7 +858,8 @@ static void s_parse_contents(s_pctx_t *c, json_t *items, json_t *tasks)
         char path[96];
         snprintf(path, sizeof path, "$.tasks.%.60s", key);
         jk_sitting_task_t *t = &s->tasks[i];
-        t->id = jk_arena_strdup(s->arena, key);
+        if (!(t->id = s_strdup(c, key, path)))
+            return;
         json_t *tv = json_object_get(o, "type");
         int ty = json_is_string(tv) ? jk_task_type_parse(json_string_value(tv)) : -1;
         if (ty < 0 || !jk_id_valid(key, JK_ID_MAX)) {
@@ -799,11 +873,13 @@ static void s_parse_contents(s_pctx_t *c, json_t *items, json_t *tasks)
         t->minutes = (int)s_get_int(c, o, "minutes", path, 1, 240);
         t->points_centi = (int32_t)s_get_int(c, o, "points_centi", path, 1, 10000);
         json_t *parts = s_get_array(c, o, "parts", path, true);
-        if (!parts)
+        if (!parts || !s_check_max(c, parts, JK_MAX_PARTS, path, "parts", "parts"))
             return;
-        t->n_parts = json_array_size(parts) > JK_MAX_PARTS ? JK_MAX_PARTS : json_array_size(parts);
-        jk_sitting_part_t *pp = jk_arena_calloc(s->arena, t->n_parts ? t->n_parts : 1, sizeof *pp);
-        for (size_t k = 0; k < t->n_parts; k++) {
+        t->n_parts = json_array_size(parts);
+        jk_sitting_part_t *pp = s_calloc(c, t->n_parts, sizeof *pp, path);
+        if (!pp)
+            return;
+        for (size_t k = 0; k < t->n_parts && !c->failed; k++) {
             json_t *po = json_array_get(parts, k);
             char pp_path[128];
             snprintf(pp_path, sizeof pp_path, "%s.parts[%zu]", path, k);
@@ -813,12 +889,18 @@ static void s_parse_contents(s_pctx_t *c, json_t *items, json_t *tasks)
             json_t *fs = s_get_array(c, po, "fields", pp_path, false);
             if (fs) {
                 pp[k].form = s_get_str(c, po, "form", pp_path, false);
-                pp[k].n_fields = json_array_size(fs) > JK_MAX_FIELDS ? JK_MAX_FIELDS : json_array_size(fs);
-                jk_sitting_field_t *f = jk_arena_calloc(s->arena, pp[k].n_fields ? pp[k].n_fields : 1, sizeof *f);
+                if (!s_check_max(c, fs, JK_MAX_FIELDS, pp_path, "fields", "fields"))
+                    return;
+                pp[k].n_fields = json_array_size(fs);
+                jk_sitting_field_t *f = s_calloc(c, pp[k].n_fields, sizeof *f, pp_path);
+                if (!f)
+                    return;
                 for (size_t q = 0; q < pp[k].n_fields; q++) {
                     json_t *fo = json_array_get(fs, q);
-                    f[q].name = s_get_str(c, fo, "name", pp_path, false);
-                    f[q].label = s_get_str(c, fo, "label", pp_path, false);
+                    char f_path[160];
+                    snprintf(f_path, sizeof f_path, "%s.fields[%zu]", pp_path, q);
+                    f[q].name = s_get_str(c, fo, "name", f_path, false);
+                    f[q].label = s_get_str(c, fo, "label", f_path, false);
                     const char *in = json_string_value(json_object_get(fo, "input"));
                     f[q].input = in && strcmp(in, "number") == 0 ? JK_INPUT_NUMBER
                                  : in && strcmp(in, "date") == 0 ? JK_INPUT_DATE
@@ -828,17 +910,23 @@ static void s_parse_contents(s_pctx_t *c, json_t *items, json_t *tasks)
             }
             json_t *rs = s_get_array(c, po, "rubric", pp_path, false);
             if (rs) {
-                pp[k].n_rubric = json_array_size(rs) > JK_MAX_RUBRIC ? JK_MAX_RUBRIC : json_array_size(rs);
-                const char **r = jk_arena_calloc(s->arena, pp[k].n_rubric ? pp[k].n_rubric : 1, sizeof *r);
+                if (!s_check_max(c, rs, JK_MAX_RUBRIC, pp_path, "rubric", "rubric lines"))
+                    return;
+                pp[k].n_rubric = json_array_size(rs);
+                const char **r = s_calloc(c, pp[k].n_rubric, sizeof *r, pp_path);
+                if (!r)
+                    return;
                 for (size_t q = 0; q < pp[k].n_rubric; q++) {
                     const char *txt = json_string_value(json_array_get(rs, q));
-                    r[q] = jk_arena_strdup(s->arena, txt ? txt : "");
+                    if (!(r[q] = s_strdup(c, txt ? txt : "", pp_path)))
+                        return;
                 }
                 pp[k].rubric = r;
             }
         }
         t->parts = pp;
-        jk_strmap_put(s->tasks_map, t->id, i, NULL);
+        if (c->failed || !s_map_put(c, s->tasks_map, t->id, i, path))
+            return;
         i++;
     }
 }
@@ -893,7 +981,7 @@ jk_sitting_t *jk_sitting_parse(const char *json, size_t len, const char *name, j
     json_t *sessions = c.failed ? NULL : s_get_array(&c, root, "sessions", "$", true);
     if (sessions) {
         s->n_sessions = json_array_size(sessions);
-        s->sessions = jk_arena_calloc(s->arena, s->n_sessions ? s->n_sessions : 1, sizeof *s->sessions);
+        s->sessions = s_calloc(&c, s->n_sessions, sizeof *s->sessions, "$.sessions");
         for (size_t i = 0; i < s->n_sessions && !c.failed; i++) {
             json_t *o = json_array_get(sessions, i);
             char path[48];
@@ -914,7 +1002,7 @@ jk_sitting_t *jk_sitting_parse(const char *json, size_t len, const char *name, j
     json_t *rooms = c.failed ? NULL : s_get_array(&c, root, "rooms", "$", true);
     if (rooms) {
         s->n_rooms = json_array_size(rooms);
-        s->rooms = jk_arena_calloc(s->arena, s->n_rooms ? s->n_rooms : 1, sizeof *s->rooms);
+        s->rooms = s_calloc(&c, s->n_rooms, sizeof *s->rooms, "$.rooms");
         for (size_t i = 0; i < s->n_rooms && !c.failed; i++) {
             json_t *o = json_array_get(rooms, i);
             char path[48];
@@ -927,7 +1015,7 @@ jk_sitting_t *jk_sitting_parse(const char *json, size_t len, const char *name, j
     json_t *duties = c.failed ? NULL : s_get_array(&c, root, "duties", "$", true);
     if (duties) {
         s->n_duties = json_array_size(duties);
-        s->duties = jk_arena_calloc(s->arena, s->n_duties ? s->n_duties : 1, sizeof *s->duties);
+        s->duties = s_calloc(&c, s->n_duties, sizeof *s->duties, "$.duties");
         for (size_t i = 0; i < s->n_duties && !c.failed; i++) {
             json_t *o = json_array_get(duties, i);
             char path[48];
@@ -951,20 +1039,22 @@ jk_sitting_t *jk_sitting_parse(const char *json, size_t len, const char *name, j
             c.failed = true;
         } else {
             s->n_cred = json_object_size(creds);
-            s->cred = jk_arena_calloc(s->arena, s->n_cred ? s->n_cred : 1, sizeof *s->cred);
-            s->creds = jk_strmap_new(s->n_cred);
+            s->cred = s_calloc(&c, s->n_cred, sizeof *s->cred, "$.credentials");
+            s->creds = s_map_new(&c, s->n_cred, "$.credentials");
             size_t i = 0;
             const char *adm;
             json_t *o;
             json_object_foreach(creds, adm, o) {
+                if (c.failed)
+                    break;
                 char path[96];
                 snprintf(path, sizeof path, "$.credentials.%.40s", adm);
                 s->cred[i].salt_hex = s_get_str(&c, o, "salt", path, false);
                 s->cred[i].hash_hex = s_get_str(&c, o, "hash", path, false);
                 s->cred[i].iterations = (int)s_get_int(&c, o, "iterations", path, 1000, 10000000);
-                if (c.failed)
+                const char *key = c.failed ? NULL : s_strdup(&c, adm, path);
+                if (!key || !s_map_put(&c, s->creds, key, i, path))
                     break;
-                jk_strmap_put(s->creds, jk_arena_strdup(s->arena, adm), i, NULL);
                 i++;
             }
             if (!c.failed)

@@ -19,6 +19,7 @@
 #include "jk_candidates.h"
 #include "jk_date.h"
 #include "jk_eligibility.h"
+#include "jk_paper.h"
 #include "jk_plan.h"
 #include "jk_sitting.h"
 #include "jk_standard.h"
@@ -180,12 +181,135 @@ static void test_bad_documents(void **state)
     }
 }
 
+/* A minimal site document whose one item and one task are given. */
+static char *s_site_doc(const char *item, const char *task, const char *entry_tasks)
+{
+    static const char fmt[] =
+        "{\"format\":\"jikao-sitting\",\"format_version\":1,\"role\":\"site\","
+        "\"sitting\":{\"id\":\"X1\",\"name\":\"x\"},\"site\":\"S1\","
+        "\"site_key\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+        "\"sessions\":[{\"id\":\"K\",\"level\":4,\"exam\":\"skills\",\"start_ms\":0,"
+        "\"minutes\":60}],\"rooms\":[],\"duties\":[],"
+        "\"entries\":[{\"session_id\":\"K.A1\",\"session\":\"K\",\"admission\":\"A1\","
+        "\"name\":\"n\",\"site\":\"S1\",\"room\":\"R1\",\"seat\":1,\"tasks\":[%s],"
+        "\"panel\":2}],"
+        "\"credentials\":{},\"items\":{\"I1\":%s},\"tasks\":{\"T1\":%s}}";
+    size_t n = sizeof fmt + strlen(item) + strlen(task) + strlen(entry_tasks);
+    char *doc = malloc(n);
+    assert_non_null(doc);
+    snprintf(doc, n, fmt, entry_tasks, item, task);
+    return doc;
+}
+
+/* n copies of elem, comma-separated, into a malloc'd string. */
+static char *s_repeat(const char *elem, int n)
+{
+    size_t el = strlen(elem), cap = (el + 1) * (size_t)n + 1, at = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            out[at++] = ',';
+        memcpy(out + at, elem, el);
+        at += el;
+    }
+    out[at] = '\0';
+    return out;
+}
+
+static char *s_task(int parts, int fields, int rubric)
+{
+    char *fs = s_repeat("{\"name\":\"f\",\"label\":\"l\",\"input\":\"text\"}", fields);
+    char *rs = s_repeat("\"r\"", rubric);
+    size_t pn = strlen(fs) + strlen(rs) + 200;
+    char *part = malloc(pn);
+    assert_non_null(part);
+    snprintf(part, pn,
+             "{\"id\":\"p\",\"prompt\":\"q\",\"points_centi\":100,\"form\":\"F\","
+             "\"fields\":[%s],\"rubric\":[%s]}",
+             fs, rs);
+    char *ps = s_repeat(part, parts);
+    size_t tn = strlen(ps) + 200;
+    char *task = malloc(tn);
+    assert_non_null(task);
+    snprintf(task, tn,
+             "{\"type\":\"operation\",\"title\":\"t\",\"scenario\":\"s\",\"minutes\":10,"
+             "\"points_centi\":100,\"parts\":[%s]}",
+             ps);
+    free(fs);
+    free(rs);
+    free(part);
+    free(ps);
+    return task;
+}
+
+static char *s_item(int options)
+{
+    char *os = s_repeat("\"o\"", options);
+    size_t n = strlen(os) + 100;
+    char *item = malloc(n);
+    assert_non_null(item);
+    snprintf(item, n, "{\"type\":\"single\",\"stem\":\"s\",\"points_centi\":100,\"options\":[%s]}",
+             os);
+    free(os);
+    return item;
+}
+
+/* Arrays over their maxima are refused (JK_ERR_TOO_BIG naming the document
+ * and the field), never truncated; at their maxima they parse whole. */
+static void test_oversized_arrays(void **state)
+{
+    (void)state;
+    const struct {
+        int options, parts, fields, rubric, tasks;
+        const char *field; /* expected in the message; NULL: parses */
+    } cases[] = {
+        { JK_MAX_OPTIONS, JK_MAX_PARTS, JK_MAX_FIELDS, JK_MAX_RUBRIC, JK_PAPER_MAX_TASKS, NULL },
+        { JK_MAX_OPTIONS + 1, 1, 1, 1, 1, "$.items.I1.options" },
+        { 1, JK_MAX_PARTS + 1, 1, 1, 1, "$.tasks.T1.parts" },
+        { 1, 1, JK_MAX_FIELDS + 1, 1, 1, "$.tasks.T1.parts[0].fields" },
+        { 1, 1, 1, JK_MAX_RUBRIC + 1, 1, "$.tasks.T1.parts[0].rubric" },
+        { 1, 1, 1, 1, JK_PAPER_MAX_TASKS + 1, "$.entries[0].tasks" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *item = s_item(cases[i].options);
+        char *task = s_task(cases[i].parts, cases[i].fields, cases[i].rubric);
+        char *et = s_repeat("\"T1\"", cases[i].tasks);
+        char *doc = s_site_doc(item, task, et);
+        jk_error_t e;
+        memset(&e, 0, sizeof e);
+        jk_sitting_t *s = jk_sitting_parse(doc, strlen(doc), "big.json", &e);
+        if (!cases[i].field) {
+            if (!s)
+                fail_msg("case %zu: %s", i, e.msg);
+            const jk_sitting_task_t *t = jk_sitting_task(s, "T1");
+            assert_non_null(t);
+            assert_int_equal(t->n_parts, JK_MAX_PARTS);
+            assert_int_equal(t->parts[JK_MAX_PARTS - 1].n_fields, JK_MAX_FIELDS);
+            assert_int_equal(t->parts[JK_MAX_PARTS - 1].n_rubric, JK_MAX_RUBRIC);
+            assert_int_equal(jk_sitting_item(s, "I1")->n_options, JK_MAX_OPTIONS);
+            assert_int_equal(jk_sitting_entry(s, 0)->n_tasks, JK_PAPER_MAX_TASKS);
+            jk_sitting_destroy(&s);
+        } else {
+            assert_null(s);
+            assert_int_equal(e.code, JK_ERR_TOO_BIG);
+            if (!strstr(e.msg, "big.json") || !strstr(e.msg, cases[i].field))
+                fail_msg("case %zu: '%s' does not name big.json and %s", i, e.msg, cases[i].field);
+        }
+        free(item);
+        free(task);
+        free(et);
+        free(doc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build_and_parse),
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_bad_documents),
+        cmocka_unit_test(test_oversized_arrays),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
