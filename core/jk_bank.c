@@ -23,6 +23,7 @@
 
 #include "jk_arena.h"
 #include "jk_date.h"
+#include "jk_file.h"
 #include "jk_rand.h"
 #include "jk_strmap.h"
 #include "jk_text.h"
@@ -833,26 +834,14 @@ jk_err_t jk_bank_parse(jk_bank_t *b, const char *json, size_t len, const char *n
 
 jk_err_t jk_bank_load_file(jk_bank_t *b, const char *path, jk_diag_t *diag, jk_error_t *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        jk_diag_error(diag, JK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return jk_error_set(err, JK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    jk_error_t fe;
+    if (jk_file_read(path, JK_BANK_FILE_MAX, false, &buf, &n, &fe) != JK_OK) {
+        jk_diag_error(diag, fe.code, "%s", fe.msg);
+        return jk_error_set(err, fe.code, "%s", fe.msg);
     }
-    char *buf = malloc(JK_BANK_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        return jk_error_set(err, JK_ERR_NOMEM, "%s: out of memory", path);
-    }
-    size_t n = fread(buf, 1, JK_BANK_FILE_MAX + 1, f);
-    bool bad = ferror(f);
-    fclose(f);
-    jk_err_t rc;
-    if (bad) {
-        jk_diag_error(diag, JK_ERR_IO, "%s: read error", path);
-        rc = jk_error_set(err, JK_ERR_IO, "%s: read error", path);
-    } else {
-        rc = jk_bank_parse(b, buf, n, path, diag, err);
-    }
+    jk_err_t rc = jk_bank_parse(b, (const char *)buf, n, path, diag, err);
     free(buf);
     return rc;
 }

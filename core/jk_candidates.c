@@ -32,7 +32,6 @@
  */
 #include "jk_candidates.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +41,7 @@
 
 #include "jk_arena.h"
 #include "jk_date.h"
+#include "jk_file.h"
 #include "jk_strmap.h"
 #include "jk_text.h"
 
@@ -49,7 +49,6 @@
 #define S_ENTRY_BYTES 128               /* one ';'-separated entry of a list cell */
 #define S_ENTRY_PARTS 4                 /* ':'-separated parts of an entry, at most */
 #define S_ARENA_BLOCK_BYTES (256u * 1024u)
-#define S_READ_CHUNK_BYTES (1u << 20)   /* file read granularity */
 #define S_HOURS_DIGITS 6                /* JK_APPLICANT_MAX_HOURS has 6 digits */
 
 /* ---- columns ---- */
@@ -1138,45 +1137,14 @@ jk_err_t jk_candidates_load_file(jk_candidates_t *c, const char *path, jk_diag_t
     jk_error_clear(err);
     if (!c || !path)
         return jk_error_set(err, JK_ERR_INVAL, "jk_candidates_load_file: no list or no path");
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        jk_diag_error(diag, JK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return jk_error_set(err, JK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    jk_error_t fe;
+    if (jk_file_read(path, JK_CANDIDATES_FILE_MAX, false, &buf, &len, &fe) != JK_OK) {
+        jk_diag_error(diag, fe.code, "%s", fe.msg);
+        return jk_error_set(err, fe.code, "%s", fe.msg);
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    jk_err_t rc = JK_OK;
-    for (;;) {
-        if (len == cap) {
-            if (cap > JK_CANDIDATES_FILE_MAX) { /* read one chunk past the bound: too big */
-                jk_diag_error(diag, JK_ERR_TOO_BIG, "%s: more than %u bytes", path,
-                              JK_CANDIDATES_FILE_MAX);
-                rc = jk_error_set(err, JK_ERR_TOO_BIG, "%s: more than %u bytes", path,
-                                  JK_CANDIDATES_FILE_MAX);
-                goto cleanup;
-            }
-            size_t ncap = cap + S_READ_CHUNK_BYTES;
-            char *nb = realloc(buf, ncap);
-            if (!nb) {
-                rc = jk_error_set(err, JK_ERR_NOMEM, "%s: out of memory", path);
-                goto cleanup;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        jk_diag_error(diag, JK_ERR_IO, "%s: read error", path);
-        rc = jk_error_set(err, JK_ERR_IO, "%s: read error", path);
-        goto cleanup;
-    }
-    rc = jk_candidates_parse(c, buf, len, path, diag, err);
-cleanup:
+    jk_err_t rc = jk_candidates_parse(c, (const char *)buf, len, path, diag, err);
     free(buf);
-    fclose(f);
     return rc;
 }

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jk_file.h"
+
 extern char **environ;
 
 static const jk_cfg_opt_t *s_find(const jk_cfg_opt_t *t, const char *key, size_t keylen)
@@ -290,25 +292,12 @@ jk_err_t jk_config_parse_string(const jk_cfg_opt_t *table, void *cfg, const char
 jk_err_t jk_config_load_file(const jk_cfg_opt_t *table, void *cfg, const char *path,
                              jk_error_t *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return jk_error_set(err, JK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = malloc(JK_CONFIG_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        return jk_error_set(err, JK_ERR_NOMEM, "%s: out of memory", path);
-    }
-    size_t n = fread(buf, 1, JK_CONFIG_FILE_MAX + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    jk_err_t rc;
-    if (bad)
-        rc = jk_error_set(err, JK_ERR_IO, "%s: read error", path);
-    else if (n > JK_CONFIG_FILE_MAX)
-        rc = jk_error_set(err, JK_ERR_TOO_BIG, "%s: larger than %u bytes", path,
-                          JK_CONFIG_FILE_MAX);
-    else
-        rc = jk_config_parse_string(table, cfg, buf, n, path, err);
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    jk_err_t rc = jk_file_read(path, JK_CONFIG_FILE_MAX, false, &buf, &n, err);
+    if (rc != JK_OK)
+        return rc;
+    rc = jk_config_parse_string(table, cfg, (const char *)buf, n, path, err);
     free(buf);
     return rc;
 }

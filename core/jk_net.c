@@ -6,9 +6,9 @@
  * - Key files are tiny; they are read with a bound of S_KEY_FILE_MAX_BYTES
  *   through one fstat-sized read (no growing buffer that could leave a copy
  *   of a secret behind) and the buffer is wiped after use.
- * - Whole-file writes reuse jk_package_file_write() (temporary file, exact
- *   mode, fsync, rename, fsync of the directory), so a crash leaves the old
- *   key file or the new one, never half of one.
+ * - Whole-file writes use jk_file_write() (temporary file, exact mode,
+ *   fsync, rename, fsync of the directory), so a crash leaves the old key
+ *   file or the new one, never half of one.
  * - The allow-list is indexed by the Z85 text of each key in a jk_strmap:
  *   the ZAP request carries the binary key, which is encoded once per
  *   handshake (40 bytes) and looked up.
@@ -28,7 +28,7 @@
 #include <zmq.h>
 
 #include "jk_log.h"
-#include "jk_package.h"
+#include "jk_file.h"
 #include "jk_strmap.h"
 #include "jk_text.h"
 
@@ -112,20 +112,18 @@ jk_err_t jk_net_key_write(const char *path, const char *z85, bool secret, jk_err
     text[JK_NET_Z85_LEN + 1] = '\0';
     /* Public keys are meant to be copied around (0644); a secret key is
      * readable by its owner only (0600), whatever the umask. */
-    jk_err_t rc = jk_package_file_write(path, text, JK_NET_Z85_LEN + 1, secret ? 0600u : 0644u,
-                                        err);
+    jk_err_t rc = jk_file_write(path, text, JK_NET_Z85_LEN + 1, secret ? 0600u : 0644u, err);
     s_wipe(text, sizeof text);
     return rc;
 }
 
 /* Reads a small regular file (NUL added); with `secret`, refuses one that
- * group or others may access (see jk_package_file_read_secret). */
+ * group or others may access (see jk_file_read). */
 static jk_err_t s_read_small(const char *path, size_t max, bool secret, char **out,
                              size_t *len_out, jk_error_t *err)
 {
     uint8_t *buf = NULL;
-    jk_err_t rc = secret ? jk_package_file_read_secret(path, max, &buf, len_out, err)
-                         : jk_package_file_read(path, max, &buf, len_out, err);
+    jk_err_t rc = jk_file_read(path, max, secret, &buf, len_out, err);
     *out = (char *)buf;
     return rc;
 }

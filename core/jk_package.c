@@ -22,9 +22,9 @@
  * the keys file itself holds the same keys in clear on the same machine.
  * Nothing secret is ever formatted into an error message.
  *
- * File reads are bounded by fstat before allocating and never grow a buffer
- * (again: no stray copies of a secret file), so a file that grows while it
- * is read is an error rather than a silent truncation.
+ * Files are read with jk_file_read, bounded by fstat before allocating and
+ * never growing a buffer (again: no stray copies of a secret file), and
+ * written with jk_file_write (temporary file, fsync, rename).
  *
  * Rejected: EVP_PKEY_Q_keygen (variadic; EVP_PKEY_CTX spelled out is as
  * short and checks each step); OpenSSL's EVP_DecodeBlock for base64 (it
@@ -35,14 +35,9 @@
  */
 #include "jk_package.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -52,6 +47,7 @@
 #include <openssl/rand.h>
 
 #include "jk_crypto.h"
+#include "jk_file.h"
 #include "jk_text.h"
 
 #define S_MAGIC_NAME "JKPKG"
@@ -245,203 +241,24 @@ static jk_err_t s_ossl_fail(jk_error_t *err, jk_err_t code, const char *what)
 
 /* ---- files ---- */
 
-/* Reads a regular file of at most max bytes without ever growing the buffer
- * (a grown buffer would leave a copy of a secret file behind). With
- * `secret`, refuses a file that group or others may access, and wipes the
- * buffer on failure. */
-static jk_err_t s_read_file(const char *path, size_t max, bool secret, uint8_t **out,
-                            size_t *len_out, jk_error_t *err)
-{
-    jk_err_t rc = JK_OK;
-    uint8_t *buf = NULL;
-    size_t cap = 0, got = 0;
-    int fd = -1;
-    struct stat st;
-
-    if (!path || !out || !len_out)
-        return jk_error_set(err, JK_ERR_INVAL, "read file: missing argument");
-    *out = NULL;
-    *len_out = 0;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-        rc = jk_error_set(err, JK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    if (fstat(fd, &st) != 0) {
-        rc = jk_error_set(err, JK_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = jk_error_set(err, JK_ERR_IO, "%s: not a regular file", path);
-        goto cleanup;
-    }
-    if (secret && (st.st_mode & 077)) {
-        rc = jk_error_set(err, JK_ERR_CONFIG,
-                          "%s: group or others may access this secret file (mode %04o); "
-                          "it must be mode 0600",
-                          path, (unsigned)(st.st_mode & 07777));
-        goto cleanup;
-    }
-    if (st.st_size < 0 || (unsigned long long)st.st_size > (unsigned long long)max) {
-        rc = jk_error_set(err, JK_ERR_TOO_BIG, "%s: %lld bytes, more than the bound of %zu", path,
-                          (long long)st.st_size, max);
-        goto cleanup;
-    }
-    cap = (size_t)st.st_size;
-    if (!(buf = malloc(cap + 1))) {
-        rc = jk_error_set(err, JK_ERR_NOMEM, "%s: out of memory", path);
-        goto cleanup;
-    }
-    for (;;) {
-        ssize_t n = read(fd, buf + got, cap + 1 - got);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = jk_error_set(err, JK_ERR_IO, "%s: read failed: %s", path, strerror(errno));
-            goto cleanup;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-        if (got > cap) {
-            rc = jk_error_set(err, JK_ERR_IO, "%s: the file grew while it was read", path);
-            goto cleanup;
-        }
-    }
-    buf[got] = '\0';
-    *out = buf;
-    *len_out = got;
-    buf = NULL;
-cleanup:
-    if (buf) {
-        if (secret)
-            OPENSSL_cleanse(buf, cap + 1);
-        free(buf);
-    }
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
+/* The readers and the writer moved to jk_file; these names stay for the
+ * callers that use them. */
 jk_err_t jk_package_file_read(const char *path, size_t max_bytes, uint8_t **out, size_t *len_out,
                               jk_error_t *err)
 {
-    return s_read_file(path, max_bytes, false, out, len_out, err);
+    return jk_file_read(path, max_bytes, false, out, len_out, err);
 }
 
 jk_err_t jk_package_file_read_secret(const char *path, size_t max_bytes, uint8_t **out,
                                      size_t *len_out, jk_error_t *err)
 {
-    return s_read_file(path, max_bytes, true, out, len_out, err);
-}
-
-/* fsyncs the directory holding path, so that a rename into it survives a
- * crash (the rename is an update of the directory, not of the file). */
-static jk_err_t s_fsync_dir(const char *path, jk_error_t *err)
-{
-    jk_err_t rc = JK_OK;
-    const char *slash = strrchr(path, '/');
-    char *dir = NULL;
-    if (!slash) {
-        dir = strdup(".");
-    } else if (slash == path) {
-        dir = strdup("/");
-    } else {
-        size_t n = (size_t)(slash - path);
-        if ((dir = malloc(n + 1))) {
-            memcpy(dir, path, n);
-            dir[n] = '\0';
-        }
-    }
-    if (!dir)
-        return jk_error_set(err, JK_ERR_NOMEM, "%s: out of memory", path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = jk_error_set(err, JK_ERR_IO, "%s: cannot open its directory: %s", path,
-                          strerror(errno));
-    } else {
-        /* Some file systems can't fsync a directory (EINVAL); the rename is
-         * then as durable as that file system makes it. */
-        if (fsync(fd) != 0 && errno != EINVAL)
-            rc = jk_error_set(err, JK_ERR_IO, "%s: cannot fsync its directory: %s", path,
-                              strerror(errno));
-        close(fd);
-    }
-    free(dir);
-    return rc;
+    return jk_file_read(path, max_bytes, true, out, len_out, err);
 }
 
 jk_err_t jk_package_file_write(const char *path, const void *data, size_t len, unsigned mode,
                                jk_error_t *err)
 {
-    static const char suffix[] = ".tmp.XXXXXX";
-    jk_err_t rc = JK_OK;
-    char *tmp = NULL;
-    int fd = -1;
-    bool created = false;
-
-    if (!path || !*path || (!data && len > 0))
-        return jk_error_set(err, JK_ERR_INVAL, "write file: missing argument");
-    if (mode & ~07777u)
-        return jk_error_set(err, JK_ERR_INVAL, "%s: bad file mode %o", path, mode);
-    size_t pl = strlen(path);
-    if (!(tmp = malloc(pl + sizeof suffix)))
-        return jk_error_set(err, JK_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, suffix, sizeof suffix);
-
-    /* The temporary file lives next to path so that rename() is atomic (same
-     * file system); mkstemp creates it 0600 and exclusively. */
-    if ((fd = mkstemp(tmp)) < 0) {
-        rc = jk_error_set(err, JK_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                          strerror(errno));
-        goto cleanup;
-    }
-    created = true;
-    /* Exactly `mode`, whatever the umask: a key file must not end up wider,
-     * and a public file not narrower, than asked. */
-    if (fchmod(fd, (mode_t)mode) != 0) {
-        rc = jk_error_set(err, JK_ERR_IO, "%s: cannot set the file mode: %s", path,
-                          strerror(errno));
-        goto cleanup;
-    }
-    const uint8_t *p = data;
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, p + done, len - done);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = jk_error_set(err, JK_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-            goto cleanup;
-        }
-        done += (size_t)n;
-    }
-    /* The data must be on disk before the rename makes it the file: else a
-     * crash could leave path naming an empty or partial file. */
-    if (fsync(fd) != 0) {
-        rc = jk_error_set(err, JK_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    int cr = close(fd);
-    fd = -1;
-    if (cr != 0) {
-        rc = jk_error_set(err, JK_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = jk_error_set(err, JK_ERR_IO, "%s: cannot rename the temporary file into place: %s",
-                          path, strerror(errno));
-        goto cleanup;
-    }
-    created = false;
-    rc = s_fsync_dir(path, err);
-cleanup:
-    if (fd >= 0)
-        close(fd);
-    if (created)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    return jk_file_write(path, data, len, mode, err);
 }
 
 /* ---- center keys ---- */
@@ -519,7 +336,7 @@ jk_package_key_t *jk_package_key_load_private(const char *path, jk_error_t *err)
         jk_error_set(err, JK_ERR_INVAL, "center private key: no path");
         return NULL;
     }
-    if (s_read_file(path, JK_PACKAGE_KEY_FILE_MAX_BYTES, true, &buf, &len, err) != JK_OK)
+    if (jk_file_read(path, JK_PACKAGE_KEY_FILE_MAX_BYTES, true, &buf, &len, err) != JK_OK)
         return NULL;
     EVP_PKEY *pkey = NULL;
     BIO *bio = BIO_new_mem_buf(buf, (int)len);
@@ -569,7 +386,7 @@ jk_package_key_t *jk_package_key_load_public(const char *path, jk_error_t *err)
         jk_error_set(err, JK_ERR_INVAL, "center public key: no path");
         return NULL;
     }
-    if (s_read_file(path, JK_PACKAGE_KEY_FILE_MAX_BYTES, false, &buf, &len, err) != JK_OK)
+    if (jk_file_read(path, JK_PACKAGE_KEY_FILE_MAX_BYTES, false, &buf, &len, err) != JK_OK)
         return NULL;
     jk_package_key_t *k = jk_package_key_parse_public((const char *)buf, len, err);
     free(buf);
@@ -596,7 +413,7 @@ static jk_err_t s_key_save(const jk_package_key_t *k, const char *path, bool pri
     if (ok != 1 || BIO_get_mem_ptr(bio, &bm) != 1 || !bm) {
         rc = s_ossl_fail(err, JK_ERR_CRYPTO, "center key: cannot encode as PEM");
     } else {
-        rc = jk_package_file_write(path, bm->data, bm->length, mode, err);
+        rc = jk_file_write(path, bm->data, bm->length, mode, err);
         if (bm->data)
             OPENSSL_cleanse(bm->data, bm->length);
     }
@@ -1202,7 +1019,7 @@ jk_err_t jk_package_site_digest(const char *dir, const char *site_id, const char
     uint8_t *pkg = NULL;
     size_t len = 0;
     jk_package_header_t hdr;
-    jk_err_t rc = jk_package_file_read(path, (size_t)1 << 30, &pkg, &len, err);
+    jk_err_t rc = jk_file_read(path, (size_t)1 << 30, false, &pkg, &len, err);
     if (rc == JK_OK && (rc = jk_package_verify(pkg, len, center, &hdr, err)) != JK_OK)
         jk_error_prefix(err, "%s: ", path);
     if (rc == JK_OK && strcmp(hdr.package_id, package_id) != 0)
@@ -1411,7 +1228,7 @@ jk_err_t jk_package_keys_save(const jk_package_keys_t *keys, const char *path, j
     if (!fits) /* cannot happen: ids are bounded; guards the arithmetic */
         rc = jk_error_set(err, JK_ERR_INTERNAL, "%s: keys text overflow", path);
     else
-        rc = jk_package_file_write(path, text, o, 0600, err);
+        rc = jk_file_write(path, text, o, 0600, err);
     OPENSSL_cleanse(text, cap);
     free(text);
     return rc;
@@ -1459,7 +1276,7 @@ jk_package_keys_t *jk_package_keys_load(const char *path, jk_error_t *err)
         jk_error_set(err, JK_ERR_INVAL, "keys: no path");
         return NULL;
     }
-    if (s_read_file(path, JK_PACKAGE_KEYS_FILE_MAX_BYTES, true, &buf, &len, err) != JK_OK)
+    if (jk_file_read(path, JK_PACKAGE_KEYS_FILE_MAX_BYTES, true, &buf, &len, err) != JK_OK)
         return NULL;
     root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
     OPENSSL_cleanse(buf, len + 1);

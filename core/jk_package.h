@@ -100,7 +100,7 @@ jk_package_key_t *jk_package_key_load_public(const char *path, jk_error_t *err);
 jk_package_key_t *jk_package_key_parse_public(const char *pem, size_t len, jk_error_t *err);
 
 /* Writes the private key as PKCS#8 PEM to path, atomically, mode 0600 (see
- * jk_package_file_write). JK_ERR_STATE when k has no private part. Does not
+ * jk_file_write). JK_ERR_STATE when k has no private part. Does not
  * print or log the key; the PEM text is wiped from memory after writing. */
 jk_err_t jk_package_key_save_private(const jk_package_key_t *k, const char *path,
                                      jk_error_t *err);
@@ -282,24 +282,15 @@ jk_err_t jk_package_site_digest(const char *dir, const char *site_id, const char
  * File helpers
  */
 
-/* Reads a whole regular file of at most max_bytes. On JK_OK *out is a
- * malloc'd buffer of *len_out bytes plus a NUL terminator (never NULL;
- * caller frees). JK_ERR_IO (cannot open or read, or not a regular file),
- * JK_ERR_TOO_BIG (over max_bytes), JK_ERR_NOMEM. */
+/* The file helpers moved to jk_file.h; these names are kept for their
+ * callers and behave exactly as:
+ *   jk_package_file_read        = jk_file_read(path, max, false, ...)
+ *   jk_package_file_read_secret = jk_file_read(path, max, true, ...)
+ *   jk_package_file_write       = jk_file_write */
 jk_err_t jk_package_file_read(const char *path, size_t max_bytes, uint8_t **out, size_t *len_out,
                               jk_error_t *err);
-
-/* The same for a secret (a key file): also JK_ERR_CONFIG when group or
- * others may access it (it must be mode 0600); the buffer is read without
- * ever growing (no copy left behind) and wiped on failure. */
 jk_err_t jk_package_file_read_secret(const char *path, size_t max_bytes, uint8_t **out,
                                      size_t *len_out, jk_error_t *err);
-
-/* Replaces path with data[0..len) so that a crash leaves either the old or
- * the new file, never a mix: writes a temporary file in the same directory,
- * sets its mode (exactly `mode`, e.g. 0600, regardless of umask), fsyncs it,
- * renames it over path and fsyncs the directory. On error the temporary
- * file is removed and path is untouched. JK_ERR_IO names the step. */
 jk_err_t jk_package_file_write(const char *path, const void *data, size_t len, unsigned mode,
                                jk_error_t *err);
 

@@ -37,7 +37,6 @@
  */
 #include "jk_plan.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -45,6 +44,7 @@
 
 #include "jk_arena.h"
 #include "jk_date.h"
+#include "jk_file.h"
 #include "jk_rand.h"
 #include "jk_strmap.h"
 #include "jk_text.h"
@@ -879,30 +879,15 @@ nomem:
 jk_plan_t *jk_plan_load(const jk_standard_t *std, const char *path, jk_diag_t *diag,
                         jk_error_t *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        jk_diag_error(diag, JK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        jk_error_set(err, JK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    jk_error_t fe;
+    if (jk_file_read(path, JK_PLAN_FILE_MAX, false, &buf, &n, &fe) != JK_OK) {
+        jk_diag_error(diag, fe.code, "%s", fe.msg);
+        jk_error_set(err, fe.code, "%s", fe.msg);
         return NULL;
     }
-    char *buf = malloc(JK_PLAN_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        jk_error_set(err, JK_ERR_NOMEM, "%s: out of memory", path);
-        return NULL;
-    }
-    /* Reading one byte past the bound lets jk_plan_parse refuse an
-     * oversized file by its length. */
-    size_t n = fread(buf, 1, JK_PLAN_FILE_MAX + 1, f);
-    bool bad = ferror(f);
-    fclose(f);
-    jk_plan_t *p = NULL;
-    if (bad) {
-        jk_diag_error(diag, JK_ERR_IO, "%s: read error", path);
-        jk_error_set(err, JK_ERR_IO, "%s: read error", path);
-    } else {
-        p = jk_plan_parse(std, buf, n, path, diag, err);
-    }
+    jk_plan_t *p = jk_plan_parse(std, (const char *)buf, n, path, diag, err);
     free(buf);
     return p;
 }

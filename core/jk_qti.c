@@ -56,6 +56,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "jk_file.h"
 #include "jk_text.h"
 
 #define S_NAME_MAX 64        /* canonical element names we care about are shorter */
@@ -1634,43 +1635,20 @@ static bool s_read_file(s_run_t *r, const char *path, const char *name, bool nof
                         size_t *len)
 {
     *buf = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
-    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
+    if (fd < 0) {
         s_report(r, true, JK_ERR_IO, name, 0, NULL, NULL, "cannot open: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
         return false;
     }
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        s_report(r, true, JK_ERR_IO, name, 0, NULL, NULL, "not a regular file");
-        fclose(f);
+    uint8_t *b = NULL;
+    jk_error_t fe;
+    jk_err_t rc = jk_file_read_fd(fd, JK_QTI_FILE_MAX, false, &b, len, &fe);
+    close(fd);
+    if (rc != JK_OK) {
+        s_report(r, true, rc, name, 0, NULL, NULL, "%s", fe.msg);
         return false;
     }
-    if (sb.st_size > (off_t)JK_QTI_FILE_MAX) {
-        s_report(r, true, JK_ERR_TOO_BIG, name, 0, NULL, NULL, "%lld bytes, more than the limit of %u",
-                 (long long)sb.st_size, JK_QTI_FILE_MAX);
-        fclose(f);
-        return false;
-    }
-    char *b = malloc(JK_QTI_FILE_MAX + 1);
-    if (!b) {
-        fclose(f);
-        s_report(r, true, JK_ERR_NOMEM, name, 0, NULL, NULL, "out of memory");
-        return false;
-    }
-    size_t n = fread(b, 1, JK_QTI_FILE_MAX + 1, f);
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad || n > JK_QTI_FILE_MAX) {
-        s_report(r, true, bad ? JK_ERR_IO : JK_ERR_TOO_BIG, name, 0, NULL, NULL,
-                 bad ? "read error" : "more than the limit of 4 MiB");
-        free(b);
-        return false;
-    }
-    *buf = b;
-    *len = n;
+    *buf = (char *)b;
     return true;
 }
 

@@ -24,7 +24,6 @@
  */
 #include "jk_standard.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdalign.h>
 #include <stdarg.h>
@@ -35,11 +34,12 @@
 
 #include <jansson.h>
 
+#include "jk_file.h"
+
 #define S_FORMAT_NAME "jikao-standard"
 #define S_FORMAT_VERSION 1
 #define S_PATH_BYTES 256            /* longest JSON path kept in a message */
 #define S_ARENA_CHUNK_BYTES 65536u  /* arena grows by this much at a time */
-#define S_READ_CHUNK_BYTES 65536u   /* file read granularity */
 #define S_RULE_DEPTH_MAX 8          /* nesting bound on eligibility rules */
 #define S_EXAM_MIN_MINUTES 90       /* 1.9.4: 不少于 90min, both exams */
 #define S_FULL_MARKS 100            /* 1.9.2: 百分制 */
@@ -1430,58 +1430,16 @@ jk_standard_t *jk_standard_parse(const char *json, size_t len, const char *name,
 
 jk_standard_t *jk_standard_load(const char *path, jk_error_t *err)
 {
-    jk_standard_t *s = NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    FILE *f = NULL;
     if (!path) {
         jk_error_set(err, JK_ERR_INVAL, "jk_standard_load: no path");
-        goto cleanup;
+        return NULL;
     }
-    if (!(f = fopen(path, "rb"))) {
-        jk_error_set(err, JK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    /* Read at most one byte past the bound, so an oversized file is refused
-     * without reading it whole. */
-    for (;;) {
-        if (len == cap) {
-            if (cap > JK_STANDARD_MAX_BYTES) {
-                jk_error_set(err, JK_ERR_TOO_BIG, "%s: larger than the bound of %u bytes", path,
-                             JK_STANDARD_MAX_BYTES);
-                goto cleanup;
-            }
-            size_t ncap = cap + S_READ_CHUNK_BYTES;
-            if (ncap > (size_t)JK_STANDARD_MAX_BYTES + 1)
-                ncap = (size_t)JK_STANDARD_MAX_BYTES + 1;
-            char *nb = realloc(buf, ncap);
-            if (!nb) {
-                jk_error_set(err, JK_ERR_NOMEM, "%s: out of memory", path);
-                goto cleanup;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0) {
-            if (ferror(f)) {
-                jk_error_set(err, JK_ERR_IO, "%s: read failed", path);
-                goto cleanup;
-            }
-            break;
-        }
-    }
-    if (len > JK_STANDARD_MAX_BYTES) {
-        jk_error_set(err, JK_ERR_TOO_BIG, "%s: larger than the bound of %u bytes", path,
-                     JK_STANDARD_MAX_BYTES);
-        goto cleanup;
-    }
-    s = jk_standard_parse(buf ? buf : "", len, path, err);
-cleanup:
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (jk_file_read(path, JK_STANDARD_MAX_BYTES, false, &buf, &len, err) != JK_OK)
+        return NULL;
+    jk_standard_t *s = jk_standard_parse((const char *)buf, len, path, err);
     free(buf);
-    if (f)
-        fclose(f);
     return s;
 }
 

@@ -33,7 +33,6 @@
  */
 #include "redis_store.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +42,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "jk_file.h"
 #include "jk_log.h"
 #include "jk_rand.h"
 
@@ -249,33 +249,20 @@ bool redis_store_library_embedded(void)
     return S_EMBEDDED != 0;
 }
 
-/* Reads the library file, bounded. */
+/* Reads the library file, bounded; a file over the bound is a
+ * configuration error (JK_ERR_CONFIG), as is an empty one. */
 static jk_err_t s_read_library(redis_store_t *s, const char *path, jk_error_t *err)
 {
-    jk_err_t rc = JK_OK;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return jk_error_set(err, JK_ERR_IO, "%s: %s", path, strerror(errno));
-    s->library = malloc(REDIS_STORE_LIBRARY_MAX_BYTES + 1);
-    if (!s->library) {
-        rc = jk_error_set(err, JK_ERR_NOMEM, "%s: out of memory", path);
-        goto cleanup;
-    }
-    s->library_len = fread(s->library, 1, REDIS_STORE_LIBRARY_MAX_BYTES + 1, f);
-    if (ferror(f)) {
-        rc = jk_error_set(err, JK_ERR_IO, "%s: read failed", path);
-        goto cleanup;
-    }
-    if (s->library_len > REDIS_STORE_LIBRARY_MAX_BYTES) {
-        rc = jk_error_set(err, JK_ERR_CONFIG, "%s: larger than %u bytes", path,
-                          REDIS_STORE_LIBRARY_MAX_BYTES);
-        goto cleanup;
-    }
+    uint8_t *buf = NULL;
+    jk_error_t fe;
+    jk_err_t rc = jk_file_read(path, REDIS_STORE_LIBRARY_MAX_BYTES, false, &buf, &s->library_len,
+                               &fe);
+    if (rc != JK_OK)
+        return jk_error_set(err, rc == JK_ERR_TOO_BIG ? JK_ERR_CONFIG : rc, "%s", fe.msg);
+    s->library = (char *)buf;
     if (s->library_len == 0)
-        rc = jk_error_set(err, JK_ERR_CONFIG, "%s: empty", path);
-cleanup:
-    fclose(f);
-    return rc;
+        return jk_error_set(err, JK_ERR_CONFIG, "%s: empty", path);
+    return JK_OK;
 }
 
 static void s_connect(redis_store_t *s);
