@@ -321,27 +321,47 @@ static void s_reconcile(scorerd_t *sc, const uint8_t *addr, size_t addr_len, Jk_
 
 /* ---- package requests ---- */
 
+/* The digest of the site's package file of keys entry e, read and hashed on
+ * the first request that finds the file good, then kept: a package id names
+ * one sealed file, so the digest never changes while the keys file is the
+ * one loaded. A failure is not kept (the file may be copied in later). */
+static jk_err_t s_package_digest(scorerd_t *sc, const jk_package_keys_entry_t *e,
+                                 uint8_t digest[32], jk_error_t *err)
+{
+    size_t i = (size_t)(e - jk_package_keys_get(sc->release_keys, 0));
+    if (sc->pkg_digest_ok && sc->pkg_digest_ok[i]) {
+        memcpy(digest, sc->pkg_digest[i], 32);
+        return JK_OK;
+    }
+    /* The center's copies are where `papers build` wrote them, beside
+     * center/. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/../sites", sc->cfg.center_dir);
+    jk_err_t rc = jk_package_site_digest(dir, e->site_id, e->package_id, digest, err);
+    if (rc == JK_OK && sc->pkg_digest_ok) {
+        memcpy(sc->pkg_digest[i], digest, 32);
+        sc->pkg_digest_ok[i] = true;
+    }
+    return rc;
+}
+
 static void s_package_request(scorerd_t *sc, const uint8_t *addr, size_t addr_len, Jk__Envelope *env)
 {
     sc->stats.package_requests++;
     jk_package_keys_t *keys = sc->release_keys;
     const jk_package_keys_entry_t *e =
         keys ? jk_package_keys_find_package(keys, env->package_request->package_id) : NULL;
+    uint8_t key[32], digest[32];
+    jk_error_t err;
     if (!e || sc->cfg.release_mode != 1 || strcmp(e->site_id, env->site_id) != 0) {
         /* Manual release: the center sends the key when the exam starts. */
         scorerd__ack(sc, addr, addr_len, env, JK__ACK_STATUS__ACK_STATUS_RETRY_LATER, 0, NULL);
+    } else if (s_package_digest(sc, e, digest, &err) != JK_OK) {
+        /* The release names the digest of the package file: none without
+         * the file. The site asks again with its next heartbeat. */
+        JK_ERROR("release.no_package", "site=%s error=%s", e->site_id, jk_log_value(err.msg, s_logbuf));
+        scorerd__ack(sc, addr, addr_len, env, JK__ACK_STATUS__ACK_STATUS_RETRY_LATER, 0, NULL);
     } else {
-        /* The release names the digest of the package file; the center's
-         * copies are where `papers build` wrote them, beside center/. */
-        uint8_t key[32], digest[32];
-        char dir[4096];
-        jk_error_t err;
-        snprintf(dir, sizeof dir, "%s/../sites", sc->cfg.center_dir);
-        if (jk_package_site_digest(dir, e->site_id, e->package_id, digest, &err) != JK_OK) {
-            JK_ERROR("release.no_package", "site=%s error=%s", e->site_id, jk_log_value(err.msg, s_logbuf));
-            scorerd__ack(sc, addr, addr_len, env, JK__ACK_STATUS__ACK_STATUS_RETRY_LATER, 0, NULL);
-            return;
-        }
         Jk__Envelope out = JK__ENVELOPE__INIT;
         Jk__PackageRelease pr = JK__PACKAGE_RELEASE__INIT;
         memcpy(key, e->release_key, 32);
@@ -366,7 +386,7 @@ static void s_package_request(scorerd_t *sc, const uint8_t *addr, size_t addr_le
         sc->stats.released++;
         JK_INFO("package.released", "site=%s package=%s", e->site_id, e->package_id);
     }
-    scorerd__done(sc);
+    scorerd__done(sc); /* every path: one reply, one credit, env freed */
     jk_codec_free(&env);
 }
 

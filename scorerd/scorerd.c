@@ -200,6 +200,13 @@ scorerd_t *scorerd_new(const scorerd_config_t *cfg, jk_error_t *err)
         sc->release_keys = jk_package_keys_load(path, err);
         if (!sc->release_keys)
             goto fail;
+        size_t nk = jk_package_keys_count(sc->release_keys);
+        sc->pkg_digest = calloc(nk ? nk : 1, sizeof *sc->pkg_digest);
+        sc->pkg_digest_ok = calloc(nk ? nk : 1, sizeof *sc->pkg_digest_ok);
+        if (!sc->pkg_digest || !sc->pkg_digest_ok) {
+            jk_error_set(err, JK_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
     }
 
     redis_store_config_t rc;
@@ -359,6 +366,8 @@ void scorerd_destroy(scorerd_t **psc)
         zmq_ctx_term(sc->zctx);
     jk_package_keys_t *keys = sc->release_keys;
     jk_package_keys_destroy(&keys);
+    free(sc->pkg_digest);
+    free(sc->pkg_digest_ok);
     jk_sitting_destroy(&sc->center);
     jk_bank_destroy(&sc->bank);
     jk_standard_destroy(&sc->std);

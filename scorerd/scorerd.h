@@ -87,6 +87,10 @@ struct scorerd {
     jk_sitting_t *center;       /* the center document: papers by session */
     uint8_t master[32];
     void *release_keys;         /* jk_package_keys_t *, or NULL */
+    /* Per release_keys entry (same index): the package file's digest,
+     * once it was read and verified (handle.c). */
+    uint8_t (*pkg_digest)[32];
+    bool *pkg_digest_ok;
     jk_score_rules_t rules;
     redis_store_t *store;
     void *zctx;
