@@ -66,8 +66,18 @@ static void s_send_reply(examd_t *ex, const ex_pending_t *p)
         size_t l[3] = { p->route_len, 0, p->len };
         rc = examd__send_frames(sock, f, l, 3);
     }
-    if (rc < 0 && errno == EHOSTUNREACH)
+    if (rc == 0)
+        return;
+    if (errno == EHOSTUNREACH) {
         JK_DEBUG("reply.unreachable", "socket=%d", p->socket); /* the client left */
+        return;
+    }
+    /* A client that does not read its replies (high-water mark reached):
+     * the reply is dropped, counted, and logged at powers of two. */
+    uint64_t n = ++ex->stats.replies_dropped;
+    if ((n & (n - 1)) == 0)
+        JK_WARN("reply.dropped", "socket=%d total=%llu error=%s", p->socket, (unsigned long long)n,
+                zmq_strerror(errno));
 }
 
 void examd__flush_replies(examd_t *ex)

@@ -36,6 +36,7 @@
 #define S_BROKER_DEAD_BEATS 3         /* missed heartbeats before the broker is dead */
 #define S_RECONCILE_RETRY_MS 2000     /* NOT_READY: ask again after this (doubling) */
 #define S_RECONCILE_RETRY_MAX_MS 30000
+#define S_SEND_RETRY_MS 100           /* a batch the broker link refused: resend after this */
 
 static char s_logbuf[JK_LOG_VALUE_MAX];
 
@@ -294,12 +295,69 @@ static void s_reconcile_request(examd_t *ex, ex_session_t *s)
     s_send_envelope(ex, &env);
 }
 
-static void s_flush(examd_t *ex, const uint8_t **bufs, const size_t *lens, uint8_t **owned, size_t *n)
+/* Events gathered for one message to the broker. */
+typedef struct {
+    const uint8_t *bufs[256];
+    size_t lens[256];
+    uint8_t *owned[256];  /* re-signed copies (resends); NULL: o->bytes */
+    ex_out_t *outs[256];
+    size_t n;
+    bool sent;            /* a message went out this pass */
+    bool failed;          /* a send failed this pass: send nothing more */
+} s_batch_t;
+
+static void s_batch_add(s_batch_t *b, ex_out_t *o, const uint8_t *bytes, size_t len, uint8_t *owned)
 {
-    s_send_batch(ex, bufs, lens, *n);
-    for (size_t i = 0; i < *n; i++)
-        free(owned[i]);
-    *n = 0;
+    b->bufs[b->n] = bytes;
+    b->lens[b->n] = len;
+    b->owned[b->n] = owned;
+    b->outs[b->n] = o;
+    b->n++;
+}
+
+/* Sends the gathered events as one message. Only a message the socket took
+ * counts: its events are sent (and resends counted). A message refused
+ * (high-water mark: a backlog toward the broker) leaves its events due
+ * again: new ones back at the front of the unsent queue, resends on the
+ * sent queue due again after S_SEND_RETRY_MS; and the pass stops. */
+static void s_flush(examd_t *ex, s_batch_t *b, int64_t now)
+{
+    if (b->n == 0)
+        return;
+    bool ok = s_send_batch(ex, b->bufs, b->lens, b->n) == 0;
+    if (ok) {
+        b->sent = true;
+        for (size_t i = 0; i < b->n; i++) {
+            b->outs[i]->sends++;
+            if (b->owned[i])
+                ex->stats.resends++;
+        }
+    } else {
+        b->failed = true;
+        ex->stats.broker_send_failed++;
+        /* Backwards, so new events return to the unsent queue in order. */
+        for (size_t i = b->n; i-- > 0;) {
+            ex_out_t *o = b->outs[i];
+            s_q_unlink(&ex->sent, o);
+            if (b->owned[i]) {
+                o->due_us = now + (int64_t)S_SEND_RETRY_MS * 1000;
+                s_q_insert(&ex->sent, o);
+            } else {
+                ex->in_flight--;
+                o->due_us = 0;
+                o->prev = NULL;
+                o->next = ex->unsent.head;
+                if (o->next)
+                    o->next->prev = o;
+                else
+                    ex->unsent.tail = o;
+                ex->unsent.head = o;
+            }
+        }
+    }
+    for (size_t i = 0; i < b->n; i++)
+        free(b->owned[i]);
+    b->n = 0;
 }
 
 void examd__center_pump(examd_t *ex)
@@ -312,52 +370,37 @@ void examd__center_pump(examd_t *ex)
         JK_WARN("broker.lost", "silent_ms=%lld in_flight=%zu", (long long)((now - ex->broker_seen_us) / 1000),
                 ex->in_flight);
     }
-    bool sent = false;
-    const uint8_t *bufs[256];
-    size_t lens[256];
-    uint8_t *owned[256];
-    size_t n = 0;
+    s_batch_t b;
+    b.n = 0;
+    b.sent = b.failed = false;
     size_t batch = ex->cfg.batch > 256 ? 256 : (size_t)ex->cfg.batch;
     int64_t resend_us = ex->cfg.resend_ms * 1000;
     ex_out_t *o;
     /* Resends that are due (none into a dead link: everything is resent on
      * its return), then new events while the window has room. */
-    while (ex->broker_alive && (o = ex->sent.head) && o->due_us <= now) {
+    while (!b.failed && ex->broker_alive && (o = ex->sent.head) && o->due_us <= now) {
         s_q_unlink(&ex->sent, o);
         o->due_us = now + resend_us;
         s_q_insert(&ex->sent, o);
         size_t len;
-        uint8_t *b = s_resign(ex, o, &len);
-        if (!b)
+        uint8_t *rb = s_resign(ex, o, &len);
+        if (!rb)
             continue;
-        o->sends++;
-        ex->stats.resends++;
-        bufs[n] = b;
-        lens[n] = len;
-        owned[n] = b;
-        if (++n == batch) {
-            s_flush(ex, bufs, lens, owned, &n);
-            sent = true;
-        }
+        s_batch_add(&b, o, rb, len, rb);
+        if (b.n == batch)
+            s_flush(ex, &b, now);
     }
-    while ((o = ex->unsent.head) && ex->in_flight < (size_t)ex->cfg.window) {
+    while (!b.failed && (o = ex->unsent.head) && ex->in_flight < (size_t)ex->cfg.window) {
         s_q_unlink(&ex->unsent, o);
         o->due_us = now + resend_us;
         s_q_insert(&ex->sent, o);
         ex->in_flight++;
-        o->sends++;
-        bufs[n] = o->bytes;
-        lens[n] = o->len;
-        owned[n] = NULL;
-        if (++n == batch) {
-            s_flush(ex, bufs, lens, owned, &n);
-            sent = true;
-        }
+        s_batch_add(&b, o, o->bytes, o->len, NULL);
+        if (b.n == batch)
+            s_flush(ex, &b, now);
     }
-    if (n) {
-        s_flush(ex, bufs, lens, owned, &n);
-        sent = true;
-    }
+    s_flush(ex, &b, now);
+    bool sent = b.sent;
     /* Reconciliations that are due: a scan of the sessions, only when the
      * earliest is due. */
     if (ex->reconcile_due_us && now >= ex->reconcile_due_us && ex->broker_alive) {

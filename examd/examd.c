@@ -406,7 +406,7 @@ static void s_stats(examd_t *ex)
             "site=%s sessions=%zu logins=%llu answers=%llu events=%llu acks=%llu resends=%llu "
             "outbox=%zu in_flight=%zu rejected=%llu center_rejects=%llu retry_later=%llu "
             "bad_frames=%llu reconciled=%llu mismatches=%llu time_ups=%llu wal_commits=%llu "
-            "wal_fsync_us_max=%llu broker=%s",
+            "wal_fsync_us_max=%llu replies_dropped=%llu broker_send_failed=%llu broker=%s",
             ex->site_id, ex->n_sessions, (unsigned long long)ex->stats.logins,
             (unsigned long long)ex->stats.answers, (unsigned long long)ex->stats.events,
             (unsigned long long)ex->stats.acks, (unsigned long long)ex->stats.resends,
@@ -415,7 +415,8 @@ static void s_stats(examd_t *ex)
             (unsigned long long)ex->stats.bad_frames, (unsigned long long)ex->stats.reconciled,
             (unsigned long long)ex->stats.mismatches, (unsigned long long)ex->stats.time_ups,
             (unsigned long long)ws.commits, (unsigned long long)ws.fsync_us_max,
-            ex->broker_alive ? "up" : "down");
+            (unsigned long long)ex->stats.replies_dropped,
+            (unsigned long long)ex->stats.broker_send_failed, ex->broker_alive ? "up" : "down");
 }
 
 jk_err_t examd_run(examd_t *ex, jk_error_t *err)

@@ -246,7 +246,9 @@ struct examd {
     struct {
         uint64_t logins, login_failures, answers, rejected, events, acks, resends, dup_acks,
             center_rejects, retry_later, bad_frames, reconciled, mismatches, time_ups, commits,
-            staff_commands, forged, replayed, late;
+            staff_commands, forged, replayed, late,
+            replies_dropped,     /* replies not sent: high-water mark (client not reading) */
+            broker_send_failed;  /* batches to the broker not sent (sent again later) */
     } stats;
 };
 

@@ -118,7 +118,8 @@ static void s_status(examd_t *ex, const uint8_t *route, size_t rl)
             "ok site=%s released=%s sessions=%zu registered=%zu authorized=%zu in_progress=%zu "
             "paused=%zu submitted=%zu voided=%zu absent=%zu reconciled=%zu outbox=%zu in_flight=%zu "
             "broker=%s events=%llu answers=%llu acks=%llu resends=%llu rejected=%llu "
-            "center_rejects=%llu time_ups=%llu bad_frames=%llu forged=%llu replayed=%llu late=%llu",
+            "center_rejects=%llu time_ups=%llu bad_frames=%llu forged=%llu replayed=%llu late=%llu "
+            "replies_dropped=%llu broker_send_failed=%llu",
             ex->site_id, ex->released ? "yes" : "no", ex->n_sessions,
             by_state[JK_SESSION_REGISTERED], by_state[JK_SESSION_AUTHORIZED],
             by_state[JK_SESSION_IN_PROGRESS], by_state[JK_SESSION_PAUSED],
@@ -129,7 +130,8 @@ static void s_status(examd_t *ex, const uint8_t *route, size_t rl)
             (unsigned long long)ex->stats.rejected, (unsigned long long)ex->stats.center_rejects,
             (unsigned long long)ex->stats.time_ups, (unsigned long long)ex->stats.bad_frames,
             (unsigned long long)ex->stats.forged, (unsigned long long)ex->stats.replayed,
-            (unsigned long long)ex->stats.late);
+            (unsigned long long)ex->stats.late, (unsigned long long)ex->stats.replies_dropped,
+            (unsigned long long)ex->stats.broker_send_failed);
 }
 
 static void s_session_info(examd_t *ex, const uint8_t *route, size_t rl, ex_session_t *s)
