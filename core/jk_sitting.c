@@ -21,7 +21,7 @@
 #include "jk_arena.h"
 #include "jk_blueprint.h"
 #include "jk_crypto.h"
-#include "jk_package.h"
+#include "jk_file.h"
 #include "jk_strmap.h"
 #include "jk_text.h"
 
@@ -1073,7 +1073,7 @@ jk_sitting_t *jk_sitting_load(const char *path, jk_error_t *err)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (jk_package_file_read(path, JK_SITTING_DOC_MAX, &buf, &len, err) != JK_OK)
+    if (jk_file_read(path, JK_SITTING_DOC_MAX, false, &buf, &len, err) != JK_OK)
         return NULL;
     jk_sitting_t *s = jk_sitting_parse((const char *)buf, len, path, err);
     free(buf);
