@@ -656,16 +656,12 @@ char *jk_net_rid_format(const uint8_t *rid, size_t len, char *buf, size_t size)
         buf[k] = '\0';
         return buf;
     }
-    static const char hex[] = "0123456789abcdef";
     if (size < 4)
         return buf;
-    buf[k++] = '0';
-    buf[k++] = 'x';
-    for (size_t i = 0; i < len && k + 2 < size; i++) {
-        buf[k++] = hex[rid[i] >> 4];
-        buf[k++] = hex[rid[i] & 15];
-    }
-    buf[k] = '\0';
+    buf[0] = '0';
+    buf[1] = 'x';
+    size_t fit = (size - 3) / 2; /* whole bytes that fit after "0x", with the NUL */
+    jk_hex_encode(rid, len < fit ? len : fit, buf + 2);
     return buf;
 }
 

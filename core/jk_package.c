@@ -102,41 +102,6 @@ static uint64_t s_get_be64(const uint8_t *p)
     return v;
 }
 
-static void s_hex_encode(const uint8_t *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 0xF];
-    }
-    out[2 * n] = '\0';
-}
-
-static int s_hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes exactly 2*n hex digits of s into out; false on any other input. */
-static bool s_hex_decode(const char *s, size_t slen, uint8_t *out, size_t n)
-{
-    if (slen != 2 * n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        int hi = s_hex_val(s[2 * i]), lo = s_hex_val(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
-}
-
 /* True for exactly n lower-case hex digits (the canonical ids we write). */
 static bool s_is_lower_hex(const char *s, size_t n)
 {
@@ -297,7 +262,7 @@ static jk_package_key_t *s_key_wrap(EVP_PKEY *pkey, bool has_private, const char
     }
     k->pkey = pkey;
     k->has_private = has_private;
-    s_hex_encode(md, JK_PACKAGE_KEY_ID_HEX / 2, k->id);
+    jk_hex_encode(md, JK_PACKAGE_KEY_ID_HEX / 2, k->id);
     return k;
 fail:
     EVP_PKEY_free(pkey);
@@ -887,7 +852,7 @@ jk_err_t jk_package_seal(const void *payload, size_t payload_len, const jk_packa
         goto cleanup;
     }
     h.version = S_HEADER_VERSION;
-    s_hex_encode(pid, sizeof pid, h.package_id);
+    jk_hex_encode(pid, sizeof pid, h.package_id);
     memcpy(h.sitting_id, info->sitting_id, strlen(info->sitting_id) + 1);
     memcpy(h.site_id, info->site_id, strlen(info->site_id) + 1);
     h.created_ms = info->created_ms;
@@ -1037,7 +1002,7 @@ jk_err_t jk_package_site_digest(const char *dir, const char *site_id, const char
 void jk_release_key_format(const uint8_t key[JK_RELEASE_KEY_BYTES],
                            char out[JK_RELEASE_KEY_TEXT_BYTES])
 {
-    s_hex_encode(key, JK_RELEASE_KEY_BYTES, out);
+    jk_hex_encode(key, JK_RELEASE_KEY_BYTES, out);
 }
 
 static bool s_is_space(char c)
@@ -1059,8 +1024,15 @@ jk_err_t jk_release_key_parse(const char *text, uint8_t key_out[JK_RELEASE_KEY_B
     while (e > b && s_is_space(text[e - 1]))
         e--;
     size_t n = e - b, got = 0;
-    if (n == 2 * JK_RELEASE_KEY_BYTES && s_hex_decode(text + b, n, key_out, JK_RELEASE_KEY_BYTES))
-        return JK_OK;
+    if (n == 2 * JK_RELEASE_KEY_BYTES) {
+        char hex[2 * JK_RELEASE_KEY_BYTES + 1];
+        memcpy(hex, text + b, n);
+        hex[n] = '\0';
+        bool ok = jk_hex_decode(hex, key_out, JK_RELEASE_KEY_BYTES);
+        OPENSSL_cleanse(hex, sizeof hex);
+        if (ok)
+            return JK_OK;
+    }
     if (s_b64_decode(text + b, n, key_out, JK_RELEASE_KEY_BYTES, &got) &&
         got == JK_RELEASE_KEY_BYTES)
         return JK_OK;
@@ -1255,7 +1227,7 @@ static jk_err_t s_keys_entry_parse(const json_t *o, const char *where,
         (rc = s_json_hex(o, "key_id", where, JK_PACKAGE_KEY_ID_HEX, e->key_id, err)) != JK_OK ||
         (rc = s_json_str(o, "release_key", where, &s, err)) != JK_OK)
         return rc;
-    if (!s_hex_decode(s, strlen(s), e->release_key, JK_RELEASE_KEY_BYTES))
+    if (!jk_hex_decode(s, e->release_key, JK_RELEASE_KEY_BYTES))
         return jk_error_set(err, JK_ERR_PARSE, "%s: \"release_key\" must be 64 hex digits", where);
     return JK_OK;
 }

@@ -1728,14 +1728,6 @@ jk_err_t jk_qti_import_file(jk_bank_t *b, const char *path, const jk_qti_default
 
 /* ---- public: packages ---- */
 
-static int s_hex(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Resolves an href of the manifest to a normalised relative path in out.
  * Returns NULL when acceptable, else why not. */
 static const char *s_safe_href(const char *href, char *out, size_t size)
@@ -1747,7 +1739,8 @@ static const char *s_safe_href(const char *href, char *out, size_t size)
     for (const char *p = href; *p; p++) {
         int c = (unsigned char)*p;
         if (c == '%') {
-            int h = s_hex((unsigned char)p[1]), l = h >= 0 ? s_hex((unsigned char)p[2]) : -1;
+            int h = jk_hex_digit((unsigned char)p[1]);
+            int l = h >= 0 ? jk_hex_digit((unsigned char)p[2]) : -1;
             if (h < 0 || l < 0)
                 return "bad percent-encoding";
             c = h * 16 + l;

@@ -62,40 +62,6 @@ void jk_sitting_password(const uint8_t master[JK_SITTING_KEY_BYTES], const char 
     OPENSSL_cleanse(h, sizeof h);
 }
 
-static void s_hex(const uint8_t *b, size_t n, char *out)
-{
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[b[i] >> 4];
-        out[2 * i + 1] = d[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int s_unhex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool s_unhex(const char *s, uint8_t *out, size_t n)
-{
-    if (!s || strlen(s) != 2 * n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        int a = s_unhex_digit(s[2 * i]), b = s_unhex_digit(s[2 * i + 1]);
-        if (a < 0 || b < 0)
-            return false;
-        out[i] = (uint8_t)(a << 4 | b);
-    }
-    return true;
-}
-
 /* ---- building ---- */
 
 struct jk_sitting_build {
@@ -316,7 +282,7 @@ jk_sitting_build_t *jk_sitting_build(const jk_sitting_spec_t *spec, jk_sitting_p
         uint8_t sk[JK_SITTING_KEY_BYTES];
         char skhex[2 * JK_SITTING_KEY_BYTES + 1];
         jk_sitting_site_key(spec->master, ps->id, sk);
-        s_hex(sk, sizeof sk, skhex);
+        jk_hex_encode(sk, sizeof sk, skhex);
         OPENSSL_cleanse(sk, sizeof sk);
         json_t *site_rooms = json_array();
         for (size_t r = 0; r < ps->n_rooms; r++)
@@ -450,8 +416,8 @@ jk_sitting_build_t *jk_sitting_build(const jk_sitting_spec_t *spec, jk_sitting_p
                         goto fail;
                     }
                     char sh[33], hh[65];
-                    s_hex(salt, 16, sh);
-                    s_hex(hash, 32, hh);
+                    jk_hex_encode(salt, 16, sh);
+                    jk_hex_encode(hash, 32, hh);
                     json_object_set_new(site->credentials, seat->admission,
                                         json_pack("{s:s,s:s,s:i}", "salt", sh, "hash", hh,
                                                   "iterations", iterations));
@@ -970,7 +936,7 @@ jk_sitting_t *jk_sitting_parse(const char *json, size_t len, const char *name, j
         if (s->site_role) {
             s->site = s_get_str(&c, root, "site", "$", true);
             const char *kh = json_string_value(json_object_get(root, "site_key"));
-            if (!s_unhex(kh, s->site_key, sizeof s->site_key)) {
+            if (!jk_hex_decode(kh, s->site_key, sizeof s->site_key)) {
                 if (!c.failed)
                     jk_error_set(err, JK_ERR_INVAL, "%s: $.site_key: expected 64 hex digits", name);
                 c.failed = true;
@@ -1145,7 +1111,8 @@ const jk_sitting_credential_t *jk_sitting_credential(const jk_sitting_t *s, cons
 bool jk_sitting_check_password(const jk_sitting_credential_t *c, const char *password, size_t len)
 {
     uint8_t salt[16], want[32], got[32];
-    if (!c || !s_unhex(c->salt_hex, salt, sizeof salt) || !s_unhex(c->hash_hex, want, sizeof want))
+    if (!c || !jk_hex_decode(c->salt_hex, salt, sizeof salt) ||
+        !jk_hex_decode(c->hash_hex, want, sizeof want))
         return false;
     if (len > 256 ||
         PKCS5_PBKDF2_HMAC(password, (int)len, salt, sizeof salt, c->iterations, EVP_sha256(),

@@ -186,3 +186,43 @@ bool jk_text_parse_number(const char *s, double *out)
     *out = strtod(buf, NULL);
     return true;
 }
+
+/* ---- hex ---- */
+
+void jk_hex_encode(const uint8_t *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 0xF];
+    }
+    out[2 * n] = '\0';
+}
+
+int jk_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool jk_hex_decode(const char *hex, uint8_t *out, size_t n)
+{
+    if (!hex)
+        return false;
+    /* Check first, so that out is untouched on failure; the check stops at
+     * the first non-digit, the terminating NUL included. */
+    for (size_t i = 0; i < 2 * n; i++)
+        if (jk_hex_digit((unsigned char)hex[i]) < 0)
+            return false;
+    if (hex[2 * n] != '\0')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)(jk_hex_digit((unsigned char)hex[2 * i]) << 4 |
+                           jk_hex_digit((unsigned char)hex[2 * i + 1]));
+    return true;
+}

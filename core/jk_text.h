@@ -1,12 +1,14 @@
 /*
  * jk_text: small text utilities shared by loaders and scoring: UTF-8
- * validation, the normalisation used for typed answers, and safe-id checks.
+ * validation, the normalisation used for typed answers, safe-id checks and
+ * hex.
  */
 #ifndef JK_TEXT_H
 #define JK_TEXT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, no
  * code points above U+10FFFF) with no NUL and no C0 control other than tab,
@@ -33,5 +35,20 @@ bool jk_text_equal_normalized(const char *a, const char *b);
  * " 12.0 ") after normalisation; rejects anything else (units, commas,
  * exponents, hex, inf, nan). */
 bool jk_text_parse_number(const char *s, double *out);
+
+/* ---- hex ---- */
+
+/* Writes the 2n lower-case hex digits of in[0..n) and a NUL to out, which
+ * must hold 2n + 1 bytes. */
+void jk_hex_encode(const uint8_t *in, size_t n, char *out);
+
+/* Decodes hex, which must be exactly 2n hex digits (either case) and then
+ * the end of the string, into out[0..n). False for anything else (NULL,
+ * shorter, longer, a non-hex character), leaving out untouched. Reads no
+ * further than the first character that is not a hex digit. */
+bool jk_hex_decode(const char *hex, uint8_t *out, size_t n);
+
+/* The value 0..15 of one hex digit (either case), or -1. */
+int jk_hex_digit(int c);
 
 #endif

@@ -558,6 +558,10 @@ static void test_framing(void **state)
     assert_string_equal(jk_net_rid_format((const uint8_t *)"abc", 3, buf, sizeof buf), "abc");
     assert_string_equal(jk_net_rid_format((const uint8_t *)"\x00\x80", 2, buf, sizeof buf),
                         "0x0080");
+    /* A short buffer keeps whole bytes only. */
+    char small[6];
+    assert_string_equal(jk_net_rid_format((const uint8_t *)"\x00\x80", 2, small, sizeof small),
+                        "0x00");
     jk_net_msg_destroy(&m);
     zmq_close(cli);
     zmq_close(srv);

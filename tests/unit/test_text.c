@@ -1,4 +1,5 @@
-/* Unit tests for jk_text: UTF-8 validation, ids, normalisation, numbers. */
+/* Unit tests for jk_text: UTF-8 validation, ids, normalisation, numbers,
+ * hex. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +75,69 @@ static void test_numbers(void **state)
         assert_false(jk_text_parse_number(bad[i], &x));
 }
 
+static void test_hex(void **state)
+{
+    (void)state;
+    const uint8_t bytes[] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xff };
+    char hex[2 * sizeof bytes + 1];
+    memset(hex, 'x', sizeof hex);
+    jk_hex_encode(bytes, sizeof bytes, hex);
+    assert_string_equal(hex, "00017f80abff");
+    jk_hex_encode(bytes, 0, hex);
+    assert_string_equal(hex, "");
+
+    uint8_t out[6];
+    assert_true(jk_hex_decode("00017f80abff", out, sizeof out));
+    assert_memory_equal(out, bytes, sizeof bytes);
+    assert_true(jk_hex_decode("00017F80ABFF", out, sizeof out)); /* upper case */
+    assert_memory_equal(out, bytes, sizeof bytes);
+    assert_true(jk_hex_decode("00017f80AbFf", out, sizeof out)); /* mixed */
+    assert_memory_equal(out, bytes, sizeof bytes);
+    assert_true(jk_hex_decode("", out, 0));
+
+    /* Anything but exactly 2n digits is refused, and out is untouched. */
+    const char *bad[] = {
+        "00017f80abf",    /* odd, one short */
+        "00017f80ab",     /* one byte short */
+        "00017f80abff0",  /* one digit long */
+        "00017f80abff00", /* one byte long */
+        "00017f80abfg",   /* not a digit */
+        "0x017f80abff",   /* prefix */
+        " 00017f80abff",  /* white space */
+        "00017f80abff ",
+        "00017f80-bff",
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(out, 0x5a, sizeof out);
+        if (jk_hex_decode(bad[i], out, sizeof out))
+            fail_msg("accepted \"%s\"", bad[i]);
+        for (size_t k = 0; k < sizeof out; k++)
+            assert_int_equal(out[k], 0x5a);
+    }
+    assert_false(jk_hex_decode(NULL, out, sizeof out));
+    assert_false(jk_hex_decode("00", out, 0));
+
+    /* Round trip of every byte value. */
+    uint8_t all[256], back[256];
+    char allhex[513];
+    for (size_t i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
+    jk_hex_encode(all, sizeof all, allhex);
+    assert_int_equal(strlen(allhex), 512);
+    assert_true(jk_hex_decode(allhex, back, sizeof back));
+    assert_memory_equal(all, back, sizeof all);
+
+    assert_int_equal(jk_hex_digit('0'), 0);
+    assert_int_equal(jk_hex_digit('9'), 9);
+    assert_int_equal(jk_hex_digit('a'), 10);
+    assert_int_equal(jk_hex_digit('F'), 15);
+    assert_int_equal(jk_hex_digit('g'), -1);
+    assert_int_equal(jk_hex_digit('/'), -1);
+    assert_int_equal(jk_hex_digit(0), -1);
+    assert_int_equal(jk_hex_digit(0xe4), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -81,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_hex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
