@@ -40,6 +40,7 @@
 #include <openssl/crypto.h>
 
 #include "jk_crypto.h"
+#include "jk_text.h"
 
 /* ---------------------------------------------------------------------- */
 /* Compile-time agreements between the schema and the code.                 */
@@ -227,65 +228,6 @@ void jk_codec_limits_default(jk_codec_limits_t *lim)
 /* ---------------------------------------------------------------------- */
 /* Field checks. Each names "<path>.<field>" in its error.                  */
 
-/* Scans UTF-8 text. Returns 0 if valid, 1 for an invalid sequence, 2 for a
- * forbidden control character (C0 except TAB, LF, CR; DEL); *at is the byte
- * offset of the fault. Refuses overlong forms, surrogates, > U+10FFFF. */
-static int s_utf8_scan(const unsigned char *s, size_t n, size_t *at)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = s[i];
-        if (b < 0x80) {
-            if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f) {
-                *at = i;
-                return 2;
-            }
-            i++;
-            continue;
-        }
-        size_t need;
-        uint32_t cp;
-        if (b >= 0xc2 && b <= 0xdf) {
-            need = 1;
-            cp = b & 0x1fu;
-        } else if (b >= 0xe0 && b <= 0xef) {
-            need = 2;
-            cp = b & 0x0fu;
-        } else if (b >= 0xf0 && b <= 0xf4) {
-            need = 3;
-            cp = b & 0x07u;
-        } else {
-            *at = i;
-            return 1;
-        }
-        if (n - i - 1 < need) {
-            *at = i;
-            return 1;
-        }
-        for (size_t k = 1; k <= need; k++) {
-            unsigned char cb = s[i + k];
-            if ((cb & 0xc0) != 0x80) {
-                *at = i;
-                return 1;
-            }
-            cp = (cp << 6) | (cb & 0x3fu);
-        }
-        if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff)) {
-            *at = i;
-            return 1;
-        }
-        i += need + 1;
-    }
-    return 0;
-}
-
-static bool s_id_char(unsigned char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == '-' || ch == '_' || ch == '.' || ch == ':';
-}
-
 static jk_err_t s_missing(s_ctx_t *c, const char *p, const char *f, const char *why)
 {
     return jk_error_set(c->err, JK_ERR_MISSING, "%s.%s: required%s%s", p, f, why ? " " : "",
@@ -308,7 +250,7 @@ static jk_err_t s_id(s_ctx_t *c, const char *p, const char *f, const char *v, bo
         return jk_error_set(c->err, JK_ERR_TOO_BIG, "%s.%s: id of %zu bytes, max %u", p, f, n,
                             JK_CODEC_ID_MAX);
     for (size_t i = 0; i < n; i++)
-        if (!s_id_char((unsigned char)v[i]))
+        if (!jk_id_char((unsigned char)v[i]))
             return jk_error_set(c->err, JK_ERR_INVAL,
                                 "%s.%s: byte 0x%02x at %zu not allowed in an id "
                                 "(A-Z a-z 0-9 - _ . :)",
@@ -327,15 +269,13 @@ static jk_err_t s_text(s_ctx_t *c, const char *p, const char *f, const char *v, 
     if (n > max)
         return jk_error_set(c->err, JK_ERR_TOO_BIG, "%s.%s: %zu bytes, max %zu", p, f, n, max);
     size_t at = 0;
-    switch (s_utf8_scan((const unsigned char *)v, n, &at)) {
-    case 1:
-        return jk_error_set(c->err, JK_ERR_INVAL, "%s.%s: invalid UTF-8 at byte %zu", p, f, at);
-    case 2:
+    if (jk_utf8_check(v, n, &at))
+        return JK_OK;
+    /* jk_utf8_check faults an ASCII byte only for being a control character. */
+    if ((unsigned char)v[at] < 0x80)
         return jk_error_set(c->err, JK_ERR_INVAL, "%s.%s: control character 0x%02x at byte %zu",
                             p, f, (unsigned char)v[at], at);
-    default:
-        return JK_OK;
-    }
+    return jk_error_set(c->err, JK_ERR_INVAL, "%s.%s: invalid UTF-8 at byte %zu", p, f, at);
 }
 
 static jk_err_t s_bytes(s_ctx_t *c, const char *p, const char *f, protobuf_c_boolean has,
@@ -536,9 +476,8 @@ static jk_err_t s_check_form_field_spec(s_ctx_t *c, const char *p, const Jk__For
             S_SUBPATH(cp, "%s.choices[%zu]", p, i);
             if (!f->choices[i])
                 return s_null_elem(c, cp);
-            size_t at = 0, n = strlen(f->choices[i]);
-            if (n == 0 || n > JK_CODEC_SHORT_TEXT_MAX ||
-                s_utf8_scan((const unsigned char *)f->choices[i], n, &at))
+            size_t n = strlen(f->choices[i]);
+            if (n == 0 || n > JK_CODEC_SHORT_TEXT_MAX || !jk_utf8_check(f->choices[i], n, NULL))
                 return jk_error_set(c->err, JK_ERR_INVAL,
                                     "%s: must be 1..%u bytes of UTF-8 text", cp,
                                     JK_CODEC_SHORT_TEXT_MAX);

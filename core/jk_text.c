@@ -45,22 +45,56 @@ static size_t s_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-bool jk_utf8_valid(const char *s, size_t n)
+bool jk_utf8_check(const char *s, size_t n, size_t *bad_at)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
+    /* One pass, ASCII first: the codec runs every text field through this. */
     while (i < n) {
+        unsigned char b = p[i];
+        if (b < 0x80) {
+            if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f)
+                goto bad;
+            i++;
+            continue;
+        }
+        size_t need;
         uint32_t cp;
-        size_t l = s_decode(p + i, n - i, &cp);
-        if (!l)
-            return false;
-        if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r')
-            return false;
-        if (cp == 0x7F)
-            return false;
-        i += l;
+        if (b >= 0xc2 && b <= 0xdf) {
+            need = 1;
+            cp = b & 0x1fu;
+        } else if (b >= 0xe0 && b <= 0xef) {
+            need = 2;
+            cp = b & 0x0fu;
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            need = 3;
+            cp = b & 0x07u;
+        } else {
+            goto bad; /* a continuation byte, C0/C1 (always overlong), F5..FF */
+        }
+        if (n - i - 1 < need)
+            goto bad; /* truncated */
+        for (size_t k = 1; k <= need; k++) {
+            unsigned char cb = p[i + k];
+            if ((cb & 0xc0) != 0x80)
+                goto bad;
+            cp = (cp << 6) | (cb & 0x3fu);
+        }
+        if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            goto bad; /* overlong, above U+10FFFF, surrogate */
+        i += need + 1;
     }
     return true;
+bad:
+    if (bad_at)
+        *bad_at = i;
+    return false;
+}
+
+bool jk_utf8_valid(const char *s, size_t n)
+{
+    return jk_utf8_check(s, n, NULL);
 }
 
 size_t jk_utf8_length(const char *s, size_t n)
@@ -79,12 +113,9 @@ bool jk_id_valid(const char *s, size_t max)
     size_t n = strlen(s);
     if (n == 0 || n > max)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == ':' || c == '-'))
+    for (size_t i = 0; i < n; i++)
+        if (!jk_id_char((unsigned char)s[i]))
             return false;
-    }
     return true;
 }
 

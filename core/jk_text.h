@@ -11,15 +11,30 @@
 #include <stdint.h>
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, no
- * code points above U+10FFFF) with no NUL and no C0 control other than tab,
- * newline and carriage return. */
+ * code points above U+10FFFF) with no NUL, no C0 control other than tab,
+ * newline and carriage return, and no DEL. */
 bool jk_utf8_valid(const char *s, size_t n);
+
+/* The same check in one pass; on false, *bad_at (when bad_at is non-NULL)
+ * is the offset of the first byte at fault: the start of a malformed,
+ * overlong, surrogate, out-of-range or truncated sequence, or a forbidden
+ * character. The byte there tells which: below 0x80 it is a forbidden
+ * control character (NUL, C0, DEL), else the UTF-8 is invalid. */
+bool jk_utf8_check(const char *s, size_t n, size_t *bad_at);
 
 /* Number of code points in valid UTF-8. */
 size_t jk_utf8_length(const char *s, size_t n);
 
 /* True for 1..max bytes of [A-Za-z0-9._:-]: the id charset of the system. */
 bool jk_id_valid(const char *s, size_t max);
+
+/* True for one byte of that charset (inline: the codec checks ids per byte
+ * on its hot path). */
+static inline bool jk_id_char(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.' || c == ':';
+}
 
 /* Normalises a typed answer into out (size >= n + 1 suffices; output is
  * never longer than input): trims, collapses runs of white space (ASCII and

@@ -26,6 +26,66 @@ static void test_utf8(void **state)
     assert_int_equal(jk_utf8_length("劳动a", strlen("劳动a")), 3);
 }
 
+static void s_bad_at(const char *s, size_t n, size_t want)
+{
+    size_t at = (size_t)-1;
+    if (jk_utf8_check(s, n, &at))
+        fail_msg("accepted a text with a fault at %zu", want);
+    assert_int_equal(at, want);
+    assert_false(jk_utf8_valid(s, n));
+}
+
+static void test_utf8_check(void **state)
+{
+    (void)state;
+    size_t at = 1234;
+    assert_true(jk_utf8_check("", 0, &at));
+    assert_true(jk_utf8_check("劳动\t保障\r\n", strlen("劳动\t保障\r\n"), &at));
+    assert_int_equal(at, 1234); /* untouched on success */
+    assert_true(jk_utf8_check("\xC2\x80\xDF\xBF", 4, NULL));         /* U+0080, U+07FF */
+    assert_true(jk_utf8_check("\xE0\xA0\x80\xEF\xBF\xBF", 6, NULL)); /* U+0800, U+FFFF */
+    assert_true(jk_utf8_check("\xF0\x90\x80\x80\xF4\x8F\xBF\xBF", 8, NULL));
+    assert_true(jk_utf8_check("\xED\x9F\xBF\xEE\x80\x80", 6, NULL)); /* around surrogates */
+
+    /* The offset is the start of the faulty sequence or character. */
+    s_bad_at("ab\x01", 3, 2);                  /* C0 control */
+    s_bad_at("a\x7f", 2, 1);                   /* DEL */
+    s_bad_at("a\0b", 3, 1);                    /* NUL */
+    s_bad_at("劳\x80", 4, 3);                  /* stray continuation */
+    s_bad_at("x\xC0\xAF", 3, 1);               /* overlong '/' */
+    s_bad_at("x\xC1\xBF", 3, 1);               /* overlong */
+    s_bad_at("\xE0\x9F\xBF", 3, 0);            /* overlong 3-byte */
+    s_bad_at("\xF0\x8F\xBF\xBF", 4, 0);        /* overlong 4-byte */
+    s_bad_at("ok\xED\xA0\x80", 5, 2);          /* surrogate */
+    s_bad_at("\xF4\x90\x80\x80", 4, 0);        /* above U+10FFFF */
+    s_bad_at("\xF5\x80\x80\x80", 4, 0);        /* never a lead byte */
+    s_bad_at("\xFF", 1, 0);
+    s_bad_at("劳动\xE5\x8A", 8, 6);             /* truncated at the end */
+    s_bad_at("\xE5\x8A" "a", 3, 0);             /* a continuation missing */
+    s_bad_at("劳\xE5\x8A\x01", 7, 3);          /* bad sequence before the control */
+    /* Bytes below 0x80 at the fault are control characters; others are
+     * invalid UTF-8 (the codec words its errors by that). */
+    at = 0;
+    assert_false(jk_utf8_check("abc\x1b[0m", 8, &at));
+    assert_int_equal((unsigned char)"abc\x1b[0m"[at], 0x1b);
+    /* n bounds the scan: a fault past n is not seen. */
+    assert_true(jk_utf8_check("ab\x01", 2, &at));
+}
+
+static void test_id_char(void **state)
+{
+    (void)state;
+    const char *ok = "AZaz09-_.:";
+    for (const char *p = ok; *p; p++)
+        assert_true(jk_id_char((unsigned char)*p));
+    const char *no = " /\\@#'\"\t\n\x7f";
+    for (const char *p = no; *p; p++)
+        assert_false(jk_id_char((unsigned char)*p));
+    assert_false(jk_id_char(0));
+    assert_false(jk_id_char(0xe4));
+    assert_false(jk_id_char(0x80));
+}
+
 static void test_ids(void **state)
 {
     (void)state;
@@ -142,6 +202,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_utf8_check),
+        cmocka_unit_test(test_id_char),
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_numbers),
