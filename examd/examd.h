@@ -150,6 +150,8 @@ typedef struct ex_session {
     /* answers */
     size_t n_slots;
     ex_slot_t *slots;
+    uint16_t *slot_order;        /* theory: slots by item id, made by the first
+                                    lookup (examd__slot_index); NULL = none yet */
     /* event hashes by seq (index seq-1), for digests */
     uint8_t (*hashes)[JK_CODEC_DIGEST_LEN];
     size_t cap_hashes;
@@ -275,8 +277,9 @@ jk_err_t examd__submit(examd_t *ex, ex_session_t *s, Jk__SubmitReason reason, co
 /* Submits sessions whose time is up; credits downtime after a restart. */
 void examd__check_deadlines(examd_t *ex);
 void examd__credit_downtime(examd_t *ex, int64_t lost_ms);
-/* The slot of an item id ("T-X" or "S-X:p1"), or -1. */
-long examd__slot_index(const examd_t *ex, const ex_session_t *s, const char *item_id);
+/* The slot of an item id ("T-X" or "S-X:p1"), or -1. A theory paper is
+ * searched by bisection in the session's slot_order (made on first use). */
+long examd__slot_index(const examd_t *ex, ex_session_t *s, const char *item_id);
 jk_err_t examd__session_digest(const ex_session_t *s, uint8_t out[JK_CODEC_DIGEST_LEN]);
 
 /* login.c: password checks on worker threads */

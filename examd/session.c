@@ -85,6 +85,7 @@ void examd__sessions_free(examd_t *ex)
         for (size_t k = 0; k < s->n_slots; k++)
             free(s->slots[k].response);
         free(s->slots);
+        free(s->slot_order);
         free(s->hashes);
         OPENSSL_cleanse(s->token, sizeof s->token);
         OPENSSL_cleanse(s->key, sizeof s->key);
@@ -104,16 +105,72 @@ ex_session_t *examd__session(examd_t *ex, const char *session_id)
     return &ex->sessions[v];
 }
 
-long examd__slot_index(const examd_t *ex, const ex_session_t *s, const char *item_id)
+/* Papers this short are scanned; longer ones get a sorted index. */
+#define S_SLOT_SCAN_MAX 16
+
+typedef struct {
+    const char *id;
+    uint16_t k;
+} s_slot_key_t;
+
+static int s_slot_key_cmp(const void *a, const void *b)
+{
+    const s_slot_key_t *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->k > y->k) - (x->k < y->k);
+}
+
+/* The slots of a theory paper ordered by item id (then slot), 2 bytes a
+ * slot; NULL when out of memory (the caller scans). */
+static uint16_t *s_slot_order(const jk_sitting_entry_t *e)
+{
+    if (e->n_items > UINT16_MAX)
+        return NULL;
+    s_slot_key_t *keys = malloc(e->n_items * sizeof *keys);
+    uint16_t *order = malloc(e->n_items * sizeof *order);
+    if (!keys || !order) {
+        free(keys);
+        free(order);
+        return NULL;
+    }
+    for (size_t k = 0; k < e->n_items; k++) {
+        keys[k].id = e->items[k].item;
+        keys[k].k = (uint16_t)k;
+    }
+    qsort(keys, e->n_items, sizeof *keys, s_slot_key_cmp);
+    for (size_t k = 0; k < e->n_items; k++)
+        order[k] = keys[k].k;
+    free(keys);
+    return order;
+}
+
+long examd__slot_index(const examd_t *ex, ex_session_t *s, const char *item_id)
 {
     const jk_sitting_entry_t *e = s->entry;
     if (e->n_items) {
-        for (size_t k = 0; k < e->n_items; k++)
-            if (strcmp(e->items[k].item, item_id) == 0)
-                return (long)k;
+        if (!s->slot_order && e->n_items > S_SLOT_SCAN_MAX)
+            s->slot_order = s_slot_order(e);
+        if (!s->slot_order) {
+            for (size_t k = 0; k < e->n_items; k++)
+                if (strcmp(e->items[k].item, item_id) == 0)
+                    return (long)k;
+            return -1;
+        }
+        /* The first slot whose id is >= item_id: the lowest slot of that id,
+         * as the scan would find. */
+        size_t lo = 0, hi = e->n_items;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(e->items[s->slot_order[mid]].item, item_id) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < e->n_items && strcmp(e->items[s->slot_order[lo]].item, item_id) == 0)
+            return (long)s->slot_order[lo];
         return -1;
     }
-    /* Skills: "<task id>:<part id>". */
+    /* Skills: "<task id>:<part id>" (a few tasks of a few parts: scanned). */
     const char *colon = strchr(item_id, ':');
     if (!colon)
         return -1;
