@@ -166,12 +166,19 @@ static bool s_digits(const char *s, int n, int *out)
 static bool s_parse_time(const char *s, int64_t *out_s, int *out_off)
 {
     size_t n = strlen(s);
-    int y, mo, d, h, mi, se, oh = 0, om = 0, sign = 1;
+    int h, mi, se, oh = 0, om = 0, sign = 1;
     if (n != 20 && n != 25)
         return false;
-    if (!s_digits(s, 4, &y) || s[4] != '-' || !s_digits(s + 5, 2, &mo) || s[7] != '-' ||
-        !s_digits(s + 8, 2, &d) || s[10] != 'T' || !s_digits(s + 11, 2, &h) || s[13] != ':' ||
-        !s_digits(s + 14, 2, &mi) || s[16] != ':' || !s_digits(s + 17, 2, &se))
+    /* The date part is jk_date's strict "YYYY-MM-DD" (a valid date within
+     * its years). */
+    char ymd[11];
+    memcpy(ymd, s, 10);
+    ymd[10] = '\0';
+    jk_date_t day;
+    if (!jk_date_parse_iso(ymd, &day))
+        return false;
+    if (s[10] != 'T' || !s_digits(s + 11, 2, &h) || s[13] != ':' || !s_digits(s + 14, 2, &mi) ||
+        s[16] != ':' || !s_digits(s + 17, 2, &se))
         return false;
     if (n == 20) {
         if (s[19] != 'Z')
@@ -183,9 +190,7 @@ static bool s_parse_time(const char *s, int64_t *out_s, int *out_off)
         if (!s_digits(s + 20, 2, &oh) || s[22] != ':' || !s_digits(s + 23, 2, &om))
             return false;
     }
-    jk_date_t day;
-    if (h > 23 || mi > 59 || se > 59 || om > 59 || oh * 60 + om > S_MAX_OFFSET_MIN ||
-        !jk_date_from_ymd(y, mo, d, &day))
+    if (h > 23 || mi > 59 || se > 59 || om > 59 || oh * 60 + om > S_MAX_OFFSET_MIN)
         return false;
     int off = sign * (oh * 60 + om);
     *out_s = (int64_t)day * S_DAY_S + h * 3600 + mi * 60 + se - (int64_t)off * 60;
