@@ -29,7 +29,7 @@ void scorerd__done(scorerd_t *sc)
     sc->credit_owed++;
 }
 
-void scorerd__reply(scorerd_t *sc, const uint8_t *addr, size_t addr_len, Jk__Envelope *env)
+bool scorerd__reply(scorerd_t *sc, const uint8_t *addr, size_t addr_len, Jk__Envelope *env)
 {
     env->has_schema_version = 1;
     env->schema_version = JK_SCHEMA_VERSION;
@@ -44,14 +44,20 @@ void scorerd__reply(scorerd_t *sc, const uint8_t *addr, size_t addr_len, Jk__Env
     if (jk_codec_encode(env, &buf, &len, &err) != JK_OK) {
         JK_ERROR("reply.encode", "kind=%s error=%s", jk_codec_kind_name(env->kind),
                  jk_log_value(err.msg, s_logbuf));
-        return;
+        sc->stats.dropped++;
+        return false;
     }
     if (sc->n_out == 256)
         scorerd__flush(sc);
-    uint8_t *a = malloc(addr_len ? addr_len : 1);
+    uint8_t *a = sc->n_out < 256 ? malloc(addr_len ? addr_len : 1) : NULL;
     if (!a) {
+        /* The link is blocked with a full queue (or no memory): dropped.
+         * An ACK's sender resends; the request's credit is still owed. */
+        if (sc->stats.dropped++ % 1000 == 0)
+            JK_WARN("reply.dropped", "kind=%s dropped=%llu", jk_codec_kind_name(env->kind),
+                    (unsigned long long)sc->stats.dropped);
         free(buf);
-        return;
+        return false;
     }
     memcpy(a, addr, addr_len);
     sc->out_addr[sc->n_out] = a;
@@ -59,6 +65,7 @@ void scorerd__reply(scorerd_t *sc, const uint8_t *addr, size_t addr_len, Jk__Env
     sc->out_env[sc->n_out] = buf;
     sc->out_env_len[sc->n_out] = len;
     sc->n_out++;
+    return true;
 }
 
 void scorerd__ack(scorerd_t *sc, const uint8_t *addr, size_t addr_len, const Jk__Envelope *req,

@@ -10,6 +10,16 @@
  * afresh (a restarted broker knows nothing of us), with what capacity is
  * free then.
  *
+ * Sending: replies and control messages are queued (at most 256) and sent
+ * as one batch at the end of each loop iteration. When the broker link does
+ * not take a batch (its high-water mark: JK_ERR_FULL, nothing sent) the
+ * queue is kept and sent again on the next pass, and no new work is read
+ * from the broker until it went out (the loop waits for the socket to be
+ * writable instead); a reply that finds the queue full then is dropped and
+ * counted (`dropped`: the request's ACK is lost, its sender resends). Any
+ * other send failure drops the batch, counted the same way. Credit is never
+ * lost with a message: a CREDIT that was not sent is owed again.
+ *
  * The loop polls the broker socket and the Redis connection together
  * (hiredis async in the same zmq_poll), with the store's next deadline as
  * the poll timeout, so a slow Redis never blocks the broker link: requests
@@ -32,9 +42,22 @@
 
 static char s_logbuf[JK_LOG_VALUE_MAX];
 
-static void s_send_control(scorerd_t *sc, Jk__Envelope *env)
+static bool s_send_control(scorerd_t *sc, Jk__Envelope *env)
 {
-    scorerd__reply(sc, (const uint8_t *)"", 0, env);
+    return scorerd__reply(sc, (const uint8_t *)"", 0, env);
+}
+
+/* Frees queued message i and closes the gap. */
+static void s_unqueue(scorerd_t *sc, size_t i)
+{
+    free(sc->out_addr[i]);
+    free(sc->out_env[i]);
+    size_t rest = sc->n_out - i - 1;
+    memmove(&sc->out_addr[i], &sc->out_addr[i + 1], rest * sizeof sc->out_addr[0]);
+    memmove(&sc->out_addr_len[i], &sc->out_addr_len[i + 1], rest * sizeof sc->out_addr_len[0]);
+    memmove(&sc->out_env[i], &sc->out_env[i + 1], rest * sizeof sc->out_env[0]);
+    memmove(&sc->out_env_len[i], &sc->out_env_len[i + 1], rest * sizeof sc->out_env_len[0]);
+    sc->n_out--;
 }
 
 static void s_ready(scorerd_t *sc)
@@ -50,13 +73,21 @@ static void s_ready(scorerd_t *sc)
     wr.software_version = "jikao-scorerd-1";
     env.body_case = JK__ENVELOPE__BODY_WORKER_READY;
     env.worker_ready = &wr;
+    /* The announced capacity includes what we owed, and a CREDIT still
+     * queued would count it twice. */
+    if (sc->credit_queued) {
+        s_unqueue(sc, sc->credit_slot);
+        sc->credit_queued = 0;
+    }
     s_send_control(sc, &env);
-    sc->credit_owed = 0; /* the announced capacity includes what we owed */
+    sc->credit_owed = 0;
     JK_INFO("broker.ready", "capacity=%u", wr.capacity);
 }
 
 static void s_heartbeat(scorerd_t *sc)
 {
+    if (sc->out_blocked)
+        return; /* the link takes nothing now; a queued heartbeat says nothing */
     Jk__Envelope env = JK__ENVELOPE__INIT;
     Jk__Heartbeat hb = JK__HEARTBEAT__INIT;
     env.has_kind = 1;
@@ -70,9 +101,12 @@ static void s_heartbeat(scorerd_t *sc)
     s_send_control(sc, &env);
 }
 
+/* Returns what the broker is owed in one CREDIT; while one is queued and
+ * unsent, the rest waits (so at most one is in the queue). The credit
+ * counts as returned only once the message was sent (scorerd__flush). */
 static void s_credit(scorerd_t *sc)
 {
-    if (!sc->credit_owed || !sc->broker_alive)
+    if (!sc->credit_owed || !sc->broker_alive || sc->credit_queued)
         return;
     Jk__Envelope env = JK__ENVELOPE__INIT;
     Jk__Credit cr = JK__CREDIT__INIT;
@@ -80,16 +114,21 @@ static void s_credit(scorerd_t *sc)
     env.kind = JK__KIND__KIND_CREDIT;
     cr.has_credit = 1;
     cr.credit = sc->credit_owed > 65535 ? 65535 : sc->credit_owed;
-    sc->credit_owed -= cr.credit;
     env.body_case = JK__ENVELOPE__BODY_CREDIT;
     env.credit = &cr;
-    s_send_control(sc, &env);
+    if (!s_send_control(sc, &env))
+        return; /* not queued: still owed */
+    sc->credit_owed -= cr.credit;
+    sc->credit_queued = cr.credit;
+    sc->credit_slot = sc->n_out - 1;
 }
 
 void scorerd__flush(scorerd_t *sc)
 {
-    if (sc->n_out == 0)
+    if (sc->n_out == 0) {
+        sc->out_blocked = false;
         return;
+    }
     jk_net_item_t items[256];
     for (size_t i = 0; i < sc->n_out; i++) {
         items[i].addr = sc->out_addr[i];
@@ -98,8 +137,25 @@ void scorerd__flush(scorerd_t *sc)
         items[i].env_len = sc->out_env_len[i];
     }
     jk_error_t err;
-    if (jk_net_send_batch(sc->broker, NULL, 0, JK_NET_LINK_WORKER, items, sc->n_out, &err) != JK_OK)
+    jk_err_t rc = jk_net_send_batch(sc->broker, NULL, 0, JK_NET_LINK_WORKER, items, sc->n_out, &err);
+    if (rc == JK_ERR_FULL) {
+        /* Nothing was sent: all of it goes with the next pass. */
+        if (!sc->out_blocked)
+            JK_WARN("broker.send_blocked", "messages=%zu error=%s", sc->n_out,
+                    jk_log_value(err.msg, s_logbuf));
+        sc->out_blocked = true;
+        sc->stats.send_blocked++;
+        return;
+    }
+    if (rc != JK_OK) {
         JK_WARN("broker.send", "messages=%zu error=%s", sc->n_out, jk_log_value(err.msg, s_logbuf));
+        sc->stats.dropped += sc->n_out;
+        sc->credit_owed += sc->credit_queued; /* not returned after all */
+    } else if (sc->out_blocked) {
+        JK_INFO("broker.send_unblocked", "messages=%zu", sc->n_out);
+    }
+    sc->credit_queued = 0;
+    sc->out_blocked = false;
     for (size_t i = 0; i < sc->n_out; i++) {
         free(sc->out_addr[i]);
         free(sc->out_env[i]);
@@ -109,7 +165,8 @@ void scorerd__flush(scorerd_t *sc)
 
 static void s_recv(scorerd_t *sc, jk_net_msg_t *m)
 {
-    for (int budget = 0; budget < 256; budget++) {
+    /* No new work while replies can't go out (see the top of this file). */
+    for (int budget = 0; budget < 256 && !sc->out_blocked; budget++) {
         jk_error_t err;
         jk_err_t rc = jk_net_recv(sc->broker, m, jk_net_max_msg_bytes(&sc->limits, true), ZMQ_DONTWAIT, &err);
         if (rc == JK_ERR_UNAVAIL)
@@ -258,7 +315,8 @@ static void s_stats(scorerd_t *sc)
     JK_INFO("scorerd.stats",
             "requests=%llu applied=%llu duplicates=%llu conflicts=%llu forged=%llu wrong_site=%llu "
             "unknown_session=%llu malformed=%llu retry_later=%llu reconciles=%llu reconcile_ok=%llu "
-            "mismatches=%llu scored=%llu illegal_streams=%llu late=%llu in_flight=%u redis=%s "
+            "mismatches=%llu scored=%llu illegal_streams=%llu late=%llu in_flight=%u "
+            "credit_owed=%u dropped=%llu send_blocked=%llu redis=%s "
             "redis_p50_us=%llu redis_p99_us=%llu reconnects=%llu",
             (unsigned long long)sc->stats.requests, (unsigned long long)sc->stats.applied,
             (unsigned long long)sc->stats.duplicates, (unsigned long long)sc->stats.conflicts,
@@ -267,7 +325,9 @@ static void s_stats(scorerd_t *sc)
             (unsigned long long)sc->stats.retry_later, (unsigned long long)sc->stats.reconciles,
             (unsigned long long)sc->stats.reconcile_ok, (unsigned long long)sc->stats.reconcile_mismatch,
             (unsigned long long)sc->stats.scored, (unsigned long long)sc->stats.illegal_streams,
-            (unsigned long long)sc->stats.late, sc->in_flight, rs.ready ? "up" : "down", (unsigned long long)rs.latency_p50_us,
+            (unsigned long long)sc->stats.late, sc->in_flight, sc->credit_owed + sc->credit_queued,
+            (unsigned long long)sc->stats.dropped, (unsigned long long)sc->stats.send_blocked,
+            rs.ready ? "up" : "down", (unsigned long long)rs.latency_p50_us,
             (unsigned long long)rs.latency_p99_us, (unsigned long long)rs.reconnects);
 }
 
@@ -286,7 +346,8 @@ jk_err_t scorerd_run(scorerd_t *sc, jk_error_t *err)
             sc->cfg.broker_endpoint, sc->cfg.redis_host, (long long)sc->cfg.redis_port);
     while (!sc->stop) {
         zmq_pollitem_t items[1 + REDIS_STORE_FDS_MAX];
-        items[0] = (zmq_pollitem_t){ sc->broker, 0, ZMQ_POLLIN, 0 };
+        /* Blocked: wait until the link takes messages again, read nothing. */
+        items[0] = (zmq_pollitem_t){ sc->broker, 0, sc->out_blocked ? ZMQ_POLLOUT : ZMQ_POLLIN, 0 };
         int fds[REDIS_STORE_FDS_MAX];
         size_t nfd = redis_store_fds(sc->store, fds);
         short want = redis_store_poll_events(sc->store);
@@ -313,7 +374,9 @@ jk_err_t scorerd_run(scorerd_t *sc, jk_error_t *err)
                 rev |= REDIS_STORE_POLLERR;
         }
         redis_store_handle(sc->store, rev); /* also runs timers when rev is 0 */
-        if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
+        if (sc->out_blocked && rc > 0 && (items[0].revents & ZMQ_POLLOUT))
+            scorerd__flush(sc);
+        if (!sc->out_blocked && rc > 0 && (items[0].revents & ZMQ_POLLIN))
             s_recv(sc, m);
         scorerd__score_pending(sc);
         int64_t now = jk_clock_mono_us(clk);

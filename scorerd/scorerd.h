@@ -99,8 +99,11 @@ struct scorerd {
     int64_t broker_seen_us;
     int64_t heartbeat_due_us;
     unsigned credit_owed;       /* requests finished, credit not yet returned */
+    unsigned credit_queued;     /* ... in the CREDIT queued at credit_slot, unsent */
+    size_t credit_slot;
+    bool out_blocked;           /* the last send hit the link's high-water mark */
     unsigned in_flight;         /* requests received and not yet answered */
-    /* replies waiting to be sent this iteration */
+    /* replies waiting to be sent this iteration (or, blocked, the next) */
     size_t n_out;
     uint8_t *out_addr[256];
     size_t out_addr_len[256];
@@ -115,14 +118,18 @@ struct scorerd {
     struct {
         uint64_t requests, applied, duplicates, conflicts, forged, wrong_site, unknown_session,
             malformed, retry_later, reconciles, reconcile_ok, reconcile_mismatch, scored,
-            results_existing, illegal_streams, package_requests, released, bad_frames, late;
+            results_existing, illegal_streams, package_requests, released, bad_frames, late,
+            dropped,        /* messages to the broker not sent, dropped */
+            send_blocked;   /* sends refused at the high-water mark (kept, retried) */
     } stats;
 };
 
 /* handle.c */
 void scorerd__handle(scorerd_t *sc, const uint8_t *addr, size_t addr_len, const uint8_t *env,
                      size_t len);
-void scorerd__reply(scorerd_t *sc, const uint8_t *addr, size_t addr_len, Jk__Envelope *env);
+/* Queues a reply (or a control message, addr_len 0); false when it was
+ * dropped (not encodable, or the queue is full while the link is blocked). */
+bool scorerd__reply(scorerd_t *sc, const uint8_t *addr, size_t addr_len, Jk__Envelope *env);
 void scorerd__ack(scorerd_t *sc, const uint8_t *addr, size_t addr_len, const Jk__Envelope *req,
                   Jk__AckStatus status, Jk__RejectReason reason, const char *text);
 void scorerd__flush(scorerd_t *sc);

@@ -255,6 +255,7 @@ static void test_package_requests(void **state)
     s_got_free(&g);
     stat_t idle = { "in_flight", 0 };
     assert_true(jk_harness_wait_for(s_scorer_stat_is, &idle, 10000));
+    assert_int_equal(jk_cluster_scorer_stat(g_c, 0, "dropped"), 0);
 
     /* The file back: released, with the same digest. */
     assert_int_equal(rename(away, file), 0);
