@@ -9,8 +9,9 @@
  * new message id and send time and the same content (so the same event
  * hash, which the center recognises as a duplicate). When the broker has
  * been silent for three heartbeat intervals it is taken for dead; when it
- * speaks again everything in flight is sent again at once, since a restarted
- * broker lost what it held.
+ * speaks again everything in flight is due again at once, since a restarted
+ * broker lost what it held (sent two batches per loop pass, so candidates
+ * are served in between).
  *
  * Reconciliation: when a session has ended (submitted, voided, absent) and
  * the center has acknowledged all its events, a RECONCILE_REQUEST with the
@@ -360,7 +361,7 @@ static void s_flush(examd_t *ex, s_batch_t *b, int64_t now)
     b->n = 0;
 }
 
-void examd__center_pump(examd_t *ex)
+bool examd__center_pump(examd_t *ex)
 {
     int64_t now = jk_clock_mono_us(jk_clock_system());
     /* Broker liveness. */
@@ -377,13 +378,20 @@ void examd__center_pump(examd_t *ex)
     int64_t resend_us = ex->cfg.resend_ms * 1000;
     ex_out_t *o;
     /* Resends that are due (none into a dead link: everything is resent on
-     * its return), then new events while the window has room. */
-    while (!b.failed && ex->broker_alive && (o = ex->sent.head) && o->due_us <= now) {
+     * its return), then new events while the window has room. Each resend
+     * is decoded and signed again, so a pass does at most two batches of
+     * them: when the broker comes back with the whole window in flight the
+     * loop keeps serving candidates between passes (examd_run polls without
+     * waiting while resends are due). */
+    size_t resign_max = 2 * batch, resigned = 0;
+    while (!b.failed && ex->broker_alive && resigned < resign_max && (o = ex->sent.head) &&
+           o->due_us <= now) {
         s_q_unlink(&ex->sent, o);
         o->due_us = now + resend_us;
         s_q_insert(&ex->sent, o);
         size_t len;
         uint8_t *rb = s_resign(ex, o, &len);
+        resigned++;
         if (!rb)
             continue;
         s_batch_add(&b, o, rb, len, rb);
@@ -429,6 +437,8 @@ void examd__center_pump(examd_t *ex)
             s_package_request(ex);
         ex->heartbeat_due_us = now + ex->cfg.heartbeat_ms * 1000;
     }
+    /* More resends due now (the cap stopped the pass)? */
+    return !b.failed && ex->broker_alive && ex->sent.head && ex->sent.head->due_us <= now;
 }
 
 /* ---- reconciliation ---- */

@@ -423,6 +423,7 @@ jk_err_t examd_run(examd_t *ex, jk_error_t *err)
 {
     const jk_clock_t *sys = jk_clock_system();
     int64_t next_deadline_check = 0, next_compact = jk_clock_mono_us(sys) + S_COMPACT_US;
+    bool more_due = false; /* the pump left resends due: do not wait in poll */
     ex->next_tick_us = 0;
     ex->stats_due_us = jk_clock_mono_us(sys) + ex->cfg.stats_ms * 1000;
     JK_INFO("examd.start", "site=%s node=%s candidates=%s staff=%s broker=%s released=%s",
@@ -435,7 +436,7 @@ jk_err_t examd_run(examd_t *ex, jk_error_t *err)
             { ex->broker, 0, ZMQ_POLLIN, 0 },
             { NULL, examd__logins_fd(ex), ZMQ_POLLIN, 0 },
         };
-        int rc = zmq_poll(items, 4, S_POLL_MS);
+        int rc = zmq_poll(items, 4, more_due ? 0 : S_POLL_MS);
         if (rc < 0) {
             if (errno == EINTR)
                 continue;
@@ -478,7 +479,7 @@ jk_err_t examd_run(examd_t *ex, jk_error_t *err)
             ex->stats.commits++;
         }
         examd__flush_replies(ex);
-        examd__center_pump(ex);
+        more_due = examd__center_pump(ex);
         if (now >= next_compact) {
             examd__compact(ex);
             next_compact = now + S_COMPACT_US;

@@ -303,7 +303,9 @@ jk_err_t examd__center_connect(examd_t *ex, jk_error_t *err);
  * queued (or memory ran out: logged, and the event stays in the WAL). */
 bool examd__outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t *bytes,
                        size_t len);
-void examd__center_pump(examd_t *ex);          /* send what is due */
+/* Sends what is due (resends: at most two batches a call); true when
+ * more resends are due at once (poll without waiting). */
+bool examd__center_pump(examd_t *ex);
 void examd__center_recv(examd_t *ex);          /* handle what arrived */
 void examd__outbox_free(examd_t *ex);
 void examd__schedule_reconcile(examd_t *ex, ex_session_t *s);
