@@ -9,12 +9,24 @@
  * leaves the unchosen items right behind the chosen ones for the difficulty
  * repair to swap in.
  *
+ * Skills papers: the builder keeps each area's usable tasks and the fewest
+ * of them that add up to the area's points (a table over sums, once). Per
+ * candidate the area's tasks are shuffled and searched depth-first,
+ * including a task before leaving it out, pruning on the points still
+ * reachable; the first set found is taken. Leaving room for the fewest
+ * tasks of the later areas keeps every area solvable within
+ * JK_PAPER_MAX_TASKS.
+ *
  * Rejected: solving each paper as an integer program (exact but ~1000x
  * slower, and random drawing with a repair step meets the tolerance in a
- * handful of swaps for realistic banks); recomputing pools per paper.
+ * handful of swaps for realistic banks); recomputing pools per paper;
+ * skills: listing many solutions in a fixed task order and picking one (the
+ * list is dominated by the first tasks: with 30 equal tasks every one of the
+ * first 256 sets of 3 holds task 0).
  */
 #include "jk_paper.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +36,8 @@
 #include "jk_strmap.h"
 
 #define S_DISTINCT_TRIES 32
+#define S_SKILLS_MAX_STEPS 1000000L
+#define S_SKILLS_SEED_SALT 0x5a5a5a5aULL
 
 typedef struct {
     int area;
@@ -34,13 +48,23 @@ typedef struct {
     uint32_t active;
 } s_cell_t;
 
+/* A skills area: its usable tasks (bank order) and their points. */
+typedef struct {
+    int area;
+    int32_t target;   /* the area's points */
+    uint32_t *tasks;
+    int32_t *pts;
+    size_t n;
+    int min_tasks;    /* fewest tasks adding up to target */
+} s_skills_area_t;
+
 struct jk_paper_builder {
     const jk_bank_t *bank;
     jk_blueprint_t bp;
     jk_paper_opts_t opts;
     s_cell_t cells[JK_AREA_COUNT * JK_ITEM__COUNT];
     int n_cells;
-    uint32_t *exposure; /* per bank item */
+    uint32_t *exposure; /* per bank item (skills: per bank task) */
     uint32_t cap;       /* exposure cap per item (UINT32_MAX = none) */
     uint32_t max_exposure;
     double target;
@@ -48,6 +72,13 @@ struct jk_paper_builder {
     uint64_t *seen;
     size_t seen_cap, seen_count;
     size_t built;
+    /* Skills builders. */
+    s_skills_area_t sk[JK_AREA_COUNT];
+    int n_sk;
+    int sk_min_total;    /* sum of the areas' min_tasks */
+    uint32_t *sk_order;  /* one area's tasks in the candidate's order */
+    int32_t *sk_pts;     /* their points */
+    int64_t *sk_reach;   /* sk_reach[i]: points of sk_pts[i..] */
 };
 
 void jk_paper_opts_default(jk_paper_opts_t *o)
@@ -59,6 +90,7 @@ void jk_paper_opts_default(jk_paper_opts_t *o)
     o->difficulty_target = -1.0;
     o->difficulty_tolerance = 0.05;
     o->max_repair_swaps = 2000;
+    o->skills_max_steps = S_SKILLS_MAX_STEPS;
 }
 
 static uint64_t s_mix(uint64_t z)
@@ -76,17 +108,28 @@ void jk_paper_builder_destroy(jk_paper_builder_t **ppb)
     jk_paper_builder_t *pb = *ppb;
     for (int i = 0; i < pb->n_cells; i++)
         free(pb->cells[i].pool);
+    for (int i = 0; i < pb->n_sk; i++) {
+        free(pb->sk[i].tasks);
+        free(pb->sk[i].pts);
+    }
+    free(pb->sk_order);
+    free(pb->sk_pts);
+    free(pb->sk_reach);
     free(pb->exposure);
     free(pb->seen);
     free(pb);
     *ppb = NULL;
 }
 
+static jk_paper_builder_t *s_skills_new(jk_paper_builder_t *pb, jk_error_t *err);
+
 jk_paper_builder_t *jk_paper_builder_new(const jk_bank_t *b, const jk_blueprint_t *bp,
                                          const jk_paper_opts_t *opts, jk_error_t *err)
 {
-    if (bp->exam != JK_EXAM_THEORY || bp->n_items <= 0 || bp->n_items > JK_PAPER_MAX_ITEMS) {
-        jk_error_set(err, JK_ERR_INVAL, "paper builder: not a theory blueprint of 1..%d items",
+    if (bp->exam != JK_EXAM_SKILLS &&
+        (bp->exam != JK_EXAM_THEORY || bp->n_items <= 0 || bp->n_items > JK_PAPER_MAX_ITEMS)) {
+        jk_error_set(err, JK_ERR_INVAL,
+                     "paper builder: not a skills blueprint nor a theory blueprint of 1..%d items",
                      JK_PAPER_MAX_ITEMS);
         return NULL;
     }
@@ -102,7 +145,7 @@ jk_paper_builder_t *jk_paper_builder_new(const jk_bank_t *b, const jk_blueprint_
     }
     const jk_standard_t *std = jk_bank_standard(b);
     jk_paper_builder_t *pb = calloc(1, sizeof *pb);
-    size_t nitems = jk_bank_item_count(b);
+    size_t nitems = bp->exam == JK_EXAM_SKILLS ? jk_bank_task_count(b) : jk_bank_item_count(b);
     if (!pb || !(pb->exposure = calloc(nitems + 1, sizeof *pb->exposure))) {
         free(pb);
         jk_error_set(err, JK_ERR_NOMEM, "paper builder: out of memory");
@@ -111,6 +154,10 @@ jk_paper_builder_t *jk_paper_builder_new(const jk_bank_t *b, const jk_blueprint_
     pb->bank = b;
     pb->bp = *bp;
     pb->opts = *opts;
+    if (pb->opts.skills_max_steps <= 0)
+        pb->opts.skills_max_steps = S_SKILLS_MAX_STEPS;
+    if (bp->exam == JK_EXAM_SKILLS)
+        return s_skills_new(pb, err);
     pb->cap = UINT32_MAX;
     if (opts->planned_papers > 0) {
         double c = ceil(opts->exposure_max * (double)opts->planned_papers - 1e-9);
@@ -256,6 +303,9 @@ static uint32_t s_shuffle_options(jk_rand_t *r, unsigned n)
 jk_err_t jk_paper_build(jk_paper_builder_t *pb, const char *candidate_id, jk_theory_paper_t *out,
                         jk_error_t *err)
 {
+    if (pb->bp.exam != JK_EXAM_THEORY)
+        return jk_error_set(err, JK_ERR_INVAL, "candidate %s: a skills paper builder builds no "
+                            "theory paper", candidate_id);
     const jk_bank_t *b = pb->bank;
     jk_rand_t rng;
     jk_rand_seed_str(&rng, pb->opts.seed, candidate_id);
@@ -393,72 +443,221 @@ uint32_t jk_paper_unshuffle(const jk_item_t *it, uint32_t perm, uint32_t shown_m
 
 /* ---- skills ---- */
 
+/* The fewest of pts[0..n) adding up to target, or INT_MAX when none does. */
+static int s_fewest(const int32_t *pts, size_t n, int32_t target, bool *nomem)
+{
+    if (target <= 0)
+        return target == 0 ? 0 : INT_MAX;
+    uint16_t *f = malloc(((size_t)target + 1) * sizeof *f);
+    if (!f) {
+        *nomem = true;
+        return INT_MAX;
+    }
+    f[0] = 0;
+    for (int32_t v = 1; v <= target; v++)
+        f[v] = UINT16_MAX;
+    for (size_t i = 0; i < n; i++) {
+        int32_t p = pts[i];
+        if (p <= 0 || p > target)
+            continue;
+        for (int32_t v = target; v >= p; v--)
+            if (f[v - p] != UINT16_MAX && f[v - p] + 1 < f[v])
+                f[v] = (uint16_t)(f[v - p] + 1);
+    }
+    int r = f[target] == UINT16_MAX ? INT_MAX : f[target];
+    free(f);
+    return r;
+}
+
+static jk_paper_builder_t *s_skills_new(jk_paper_builder_t *pb, jk_error_t *err)
+{
+    const jk_bank_t *b = pb->bank;
+    const jk_blueprint_t *bp = &pb->bp;
+    const jk_standard_t *std = jk_bank_standard(b);
+    int areas[JK_AREA_COUNT];
+    size_t na = jk_standard_exam_areas(std, JK_EXAM_SKILLS, areas, JK_AREA_COUNT);
+    size_t nt = jk_bank_task_count(b), max_n = 0;
+    bool synthetic = jk_bank_is_synthetic(b), nomem = false;
+    for (size_t ai = 0; ai < na; ai++) {
+        s_skills_area_t *sa = &pb->sk[pb->n_sk++];
+        sa->area = areas[ai];
+        sa->target = bp->area_centi[sa->area];
+        const jk_area_t *ar = jk_standard_area(std, sa->area);
+        size_t n = 0;
+        for (size_t t = 0; t < nt; t++) {
+            const jk_task_t *tk = jk_bank_task(b, t);
+            n += tk->area == sa->area && tk->level >= bp->level && !tk->synthetic == !synthetic;
+        }
+        if (n > JK_PAPER_MAX_AREA_TASKS) {
+            jk_error_set(err, JK_ERR_TOO_BIG,
+                         "level %d, skills area %s (%s): %zu usable tasks, more than the %d a "
+                         "paper builder takes",
+                         bp->level, ar->id, ar->name, n, JK_PAPER_MAX_AREA_TASKS);
+            goto fail;
+        }
+        sa->tasks = malloc((n ? n : 1) * sizeof *sa->tasks);
+        sa->pts = malloc((n ? n : 1) * sizeof *sa->pts);
+        if (!sa->tasks || !sa->pts)
+            goto nomem;
+        for (size_t t = 0; t < nt; t++) {
+            const jk_task_t *tk = jk_bank_task(b, t);
+            if (tk->area == sa->area && tk->level >= bp->level && !tk->synthetic == !synthetic) {
+                sa->tasks[sa->n] = (uint32_t)t;
+                sa->pts[sa->n++] = tk->points_centi;
+            }
+        }
+        int f = s_fewest(sa->pts, sa->n, sa->target, &nomem);
+        if (nomem)
+            goto nomem;
+        if (f == INT_MAX) {
+            jk_error_set(err, JK_ERR_SHORTAGE,
+                         "level %d, skills area %s (%s): no set of the %zu usable tasks adds up to "
+                         "%.0f points",
+                         bp->level, ar->id, ar->name, sa->n, sa->target / 100.0);
+            goto fail;
+        }
+        sa->min_tasks = f;
+        pb->sk_min_total += f;
+        if (pb->sk_min_total > JK_PAPER_MAX_TASKS) {
+            jk_error_set(err, JK_ERR_TOO_BIG,
+                         "level %d: a skills paper needs at least %d tasks (to skills area %s), "
+                         "more than %d",
+                         bp->level, pb->sk_min_total, ar->id, JK_PAPER_MAX_TASKS);
+            goto fail;
+        }
+        if (sa->n > max_n)
+            max_n = sa->n;
+    }
+    pb->sk_order = malloc((max_n + 1) * sizeof *pb->sk_order);
+    pb->sk_pts = malloc((max_n + 1) * sizeof *pb->sk_pts);
+    pb->sk_reach = malloc((max_n + 1) * sizeof *pb->sk_reach);
+    if (!pb->sk_order || !pb->sk_pts || !pb->sk_reach)
+        goto nomem;
+    return pb;
+nomem:
+    jk_error_set(err, JK_ERR_NOMEM, "paper builder: out of memory");
+fail:
+    jk_paper_builder_destroy(&pb);
+    return NULL;
+}
+
 typedef struct {
-    const uint32_t *tasks; /* candidate task indexes of the area */
-    const int32_t *pts;
+    const int32_t *pts;    /* the area's tasks' points in search order */
+    const int64_t *reach;  /* reach[i]: sum of pts[i..n) */
     size_t n;
     int32_t target;
-    uint64_t *sols;   /* bit sets of solutions */
-    size_t n_sols, max_sols;
-} s_subset_t;
+    uint32_t pick[JK_PAPER_MAX_TASKS]; /* positions taken */
+    size_t n_pick, max_pick;
+    long steps, max_steps;
+} s_search_t;
 
-static void s_subsets(s_subset_t *s, size_t i, int32_t sum, uint64_t set)
+/* Depth-first from position i with sum taken so far (< target): 1 when a
+ * set was completed in pick, 0 when none exists below, -1 when out of steps. */
+static int s_search(s_search_t *s, size_t i, int32_t sum)
 {
-    if (s->n_sols >= s->max_sols)
-        return;
-    if (sum == s->target) {
-        s->sols[s->n_sols++] = set;
-        return;
+    for (size_t j = i; j < s->n; j++) {
+        if (sum + s->reach[j] < s->target)
+            return 0; /* the rest can't reach the target */
+        if (++s->steps > s->max_steps)
+            return -1;
+        if (sum + s->pts[j] > s->target || s->n_pick >= s->max_pick)
+            continue;
+        s->pick[s->n_pick++] = (uint32_t)j;
+        if (sum + s->pts[j] == s->target)
+            return 1;
+        int r = s_search(s, j + 1, sum + s->pts[j]);
+        if (r != 0)
+            return r;
+        s->n_pick--;
     }
-    if (i >= s->n || sum > s->target)
-        return;
-    s_subsets(s, i + 1, sum + s->pts[i], set | (1ULL << i));
-    s_subsets(s, i + 1, sum, set);
+    return 0;
+}
+
+jk_err_t jk_paper_build_skills_with(jk_paper_builder_t *pb, const char *candidate_id,
+                                    jk_skills_paper_t *out, jk_error_t *err)
+{
+    if (pb->bp.exam != JK_EXAM_SKILLS)
+        return jk_error_set(err, JK_ERR_INVAL, "candidate %s: a theory paper builder builds no "
+                            "skills paper", candidate_id);
+    const jk_bank_t *b = pb->bank;
+    const jk_standard_t *std = jk_bank_standard(b);
+    jk_rand_t rng;
+    jk_rand_seed_str(&rng, pb->opts.seed ^ S_SKILLS_SEED_SALT, candidate_id);
+    memset(out, 0, sizeof *out);
+    out->level = pb->bp.level;
+    int later = pb->sk_min_total; /* fewest tasks the areas not yet done need */
+    for (int ai = 0; ai < pb->n_sk; ai++) {
+        const s_skills_area_t *sa = &pb->sk[ai];
+        later -= sa->min_tasks;
+        size_t n = sa->n;
+        /* The candidate's order: a Fisher-Yates shuffle, points alongside. */
+        memcpy(pb->sk_order, sa->tasks, n * sizeof *sa->tasks);
+        memcpy(pb->sk_pts, sa->pts, n * sizeof *sa->pts);
+        for (size_t i = n; i > 1; i--) {
+            size_t j = (size_t)jk_rand_below(&rng, i);
+            uint32_t t = pb->sk_order[i - 1];
+            pb->sk_order[i - 1] = pb->sk_order[j];
+            pb->sk_order[j] = t;
+            int32_t p = pb->sk_pts[i - 1];
+            pb->sk_pts[i - 1] = pb->sk_pts[j];
+            pb->sk_pts[j] = p;
+        }
+        pb->sk_reach[n] = 0;
+        for (size_t i = n; i > 0; i--)
+            pb->sk_reach[i - 1] = pb->sk_reach[i] + (pb->sk_pts[i - 1] > 0 ? pb->sk_pts[i - 1] : 0);
+        s_search_t s = { .pts = pb->sk_pts, .reach = pb->sk_reach, .n = n, .target = sa->target,
+                         .max_pick = (size_t)(JK_PAPER_MAX_TASKS - (int)out->n - later),
+                         .max_steps = pb->opts.skills_max_steps };
+        int r = sa->target == 0 ? 1 : s_search(&s, 0, 0);
+        const jk_area_t *ar = jk_standard_area(std, sa->area);
+        if (r < 0)
+            return jk_error_set(err, JK_ERR_RANGE,
+                                "candidate %s: level %d, skills area %s (%s): no set of the %zu "
+                                "usable tasks adding up to %.0f points found in %ld steps; the "
+                                "tasks' points make such sets rare",
+                                candidate_id, pb->bp.level, ar->id, ar->name, n,
+                                sa->target / 100.0, s.max_steps);
+        if (r == 0) /* the builder found a set of min_tasks <= max_pick tasks */
+            return jk_error_set(err, JK_ERR_INTERNAL,
+                                "candidate %s: level %d, skills area %s: the search missed a set "
+                                "of %d tasks",
+                                candidate_id, pb->bp.level, ar->id, sa->min_tasks);
+        /* The area's tasks in bank order. */
+        uint32_t first = out->n;
+        for (size_t k = 0; k < s.n_pick; k++) {
+            uint32_t t = pb->sk_order[s.pick[k]], q = out->n++;
+            for (; q > first && out->tasks[q - 1] > t; q--)
+                out->tasks[q] = out->tasks[q - 1];
+            out->tasks[q] = t;
+            out->minutes += jk_bank_task(b, t)->minutes;
+        }
+    }
+    for (uint32_t k = 0; k < out->n; k++) {
+        uint32_t e = ++pb->exposure[out->tasks[k]];
+        if (e > pb->max_exposure)
+            pb->max_exposure = e;
+    }
+    pb->built++;
+    return JK_OK;
 }
 
 jk_err_t jk_paper_build_skills(const jk_bank_t *b, const jk_blueprint_t *bp, uint64_t seed,
                                const char *candidate_id, jk_skills_paper_t *out, jk_error_t *err)
 {
-    const jk_standard_t *std = jk_bank_standard(b);
-    jk_rand_t rng;
-    jk_rand_seed_str(&rng, seed ^ 0x5a5a5a5aULL, candidate_id);
-    memset(out, 0, sizeof *out);
-    out->level = bp->level;
-    int areas[JK_AREA_COUNT];
-    size_t na = jk_standard_exam_areas(std, JK_EXAM_SKILLS, areas, JK_AREA_COUNT);
-    uint32_t cand[64];
-    int32_t pts[64];
-    uint64_t sols[256];
-    for (size_t ai = 0; ai < na; ai++) {
-        int a = areas[ai];
-        size_t n = 0;
-        for (size_t t = 0; t < jk_bank_task_count(b) && n < 64; t++) {
-            const jk_task_t *tk = jk_bank_task(b, t);
-            if (tk->area == a && tk->level >= bp->level && !tk->synthetic == !jk_bank_is_synthetic(b)) {
-                cand[n] = (uint32_t)t;
-                pts[n++] = tk->points_centi;
-            }
-        }
-        s_subset_t s = { cand, pts, n, bp->area_centi[a], sols, 0, sizeof sols / sizeof sols[0] };
-        s_subsets(&s, 0, 0, 0);
-        const jk_area_t *ar = jk_standard_area(std, a);
-        if (s.n_sols == 0)
-            return jk_error_set(err, JK_ERR_SHORTAGE,
-                                "level %d, skills area %s (%s): no set of the %zu usable tasks "
-                                "adds up to %.0f points",
-                                bp->level, ar->id, ar->name, n, bp->area_centi[a] / 100.0);
-        uint64_t set = s.sols[jk_rand_below(&rng, s.n_sols)];
-        for (size_t i = 0; i < n; i++) {
-            if (!(set & (1ULL << i)))
-                continue;
-            if (out->n >= JK_PAPER_MAX_TASKS)
-                return jk_error_set(err, JK_ERR_TOO_BIG, "skills paper: more than %d tasks",
-                                    JK_PAPER_MAX_TASKS);
-            out->tasks[out->n++] = cand[i];
-            out->minutes += jk_bank_task(b, cand[i])->minutes;
-        }
-    }
-    return JK_OK;
+    jk_error_t local;
+    if (!err)
+        err = &local;
+    if (bp->exam != JK_EXAM_SKILLS)
+        return jk_error_set(err, JK_ERR_INVAL, "skills paper: not a skills blueprint");
+    jk_paper_opts_t o;
+    jk_paper_opts_default(&o);
+    o.seed = seed;
+    jk_paper_builder_t *pb = jk_paper_builder_new(b, bp, &o, err);
+    if (!pb)
+        return err->code;
+    jk_err_t rc = jk_paper_build_skills_with(pb, candidate_id, out, err);
+    jk_paper_builder_destroy(&pb);
+    return rc;
 }
 
 /* ---- checking ---- */

@@ -21,7 +21,13 @@
  * order (the sitting's candidate list order).
  *
  * A skills paper takes, per area, a set of tasks whose points add up to the
- * area's points exactly, chosen at random among all such sets.
+ * area's points exactly. The area's usable tasks are put in an order
+ * shuffled per candidate and the first set that adds up in that order is
+ * taken (a depth-first search, including a task before leaving it out), so
+ * tasks of equal points are equally likely: with 30 equal tasks and 3 to
+ * take, each is on about a tenth of the papers. Exposure caps, parallel
+ * forms and distinctness are theory-paper controls; skills papers get the
+ * even spread of the shuffle.
  *
  * Cost: building a theory paper is O(items on the paper) plus the difficulty
  * repair; the builder's memory is O(bank size + papers built) (one 64-bit
@@ -48,6 +54,8 @@ typedef struct {
 
 #define JK_PAPER_MAX_ITEMS 400
 #define JK_PAPER_MAX_TASKS 32
+/* Usable tasks of one skills area a builder takes; more is JK_ERR_TOO_BIG. */
+#define JK_PAPER_MAX_AREA_TASKS 1024
 
 typedef struct {
     int level;
@@ -71,27 +79,35 @@ typedef struct {
     double difficulty_target;     /* < 0: the mean of the usable items */
     double difficulty_tolerance;  /* default 0.05 */
     int max_repair_swaps;         /* default 2000 */
+    long skills_max_steps;        /* skills: bound on one area's search; <= 0: 1000000 */
 } jk_paper_opts_t;
 
 void jk_paper_opts_default(jk_paper_opts_t *o);
 
 typedef struct jk_paper_builder jk_paper_builder_t;
 
-/* Prepares a builder for theory papers of bp->level from bank b (both
- * borrowed). Fails with JK_ERR_SHORTAGE naming level, area, type and how
- * many items are missing when the bank can't fill a cell — including when
- * exposure caps make the cell too small for the planned papers. */
+/* Prepares a builder for papers of bp->level from bank b (both borrowed).
+ * Theory blueprint: fails with JK_ERR_SHORTAGE naming level, area, type and
+ * how many items are missing when the bank can't fill a cell — including
+ * when exposure caps make the cell too small for the planned papers.
+ * Skills blueprint: finds each area's usable tasks once (for every paper of
+ * the builder); fails with JK_ERR_SHORTAGE naming the area when no set of
+ * its tasks adds up to its points, and JK_ERR_TOO_BIG naming the count when
+ * an area has more than JK_PAPER_MAX_AREA_TASKS usable tasks or the areas
+ * need more than JK_PAPER_MAX_TASKS tasks together. */
 jk_paper_builder_t *jk_paper_builder_new(const jk_bank_t *b, const jk_blueprint_t *bp,
                                          const jk_paper_opts_t *opts, jk_error_t *err);
 void jk_paper_builder_destroy(jk_paper_builder_t **pb);
 
-/* Builds the next candidate's paper into *out. Errors: JK_ERR_SHORTAGE when
- * exposure caps are exhausted, JK_ERR_RANGE when the difficulty can't be
- * brought within tolerance, JK_ERR_DUP when no distinct paper was found. */
+/* Builds the next candidate's theory paper into *out (a theory builder
+ * only). Errors: JK_ERR_SHORTAGE when exposure caps are exhausted,
+ * JK_ERR_RANGE when the difficulty can't be brought within tolerance,
+ * JK_ERR_DUP when no distinct paper was found. */
 jk_err_t jk_paper_build(jk_paper_builder_t *pb, const char *candidate_id, jk_theory_paper_t *out,
                         jk_error_t *err);
 
-/* Papers built so far, and the highest exposure of any item (as a count). */
+/* Papers built so far, and the highest exposure of any item (for a skills
+ * builder: of any task) as a count. */
 size_t jk_paper_builder_count(const jk_paper_builder_t *pb);
 uint32_t jk_paper_builder_max_exposure(const jk_paper_builder_t *pb);
 double jk_paper_builder_target(const jk_paper_builder_t *pb);
@@ -105,9 +121,20 @@ static inline unsigned jk_paper_perm_at(uint32_t perm, unsigned pos)
     return (perm >> (4 * pos)) & 0xFu;
 }
 
-/* Builds a skills paper for one candidate: for each area of the blueprint,
- * a random set of tasks usable at the level whose points add to the area's
- * points. JK_ERR_SHORTAGE names the area when no set exists. */
+/* Builds the next candidate's skills paper (a skills builder only): for
+ * each area of the blueprint, a random set of the area's usable tasks whose
+ * points add to the area's points. Its random stream is seeded from
+ * (opts.seed, candidate id) alone, so a candidate's paper does not depend on
+ * the candidates before. JK_ERR_RANGE names the area when the search gave up
+ * after skills_max_steps steps (task points that make sets rare). Cost:
+ * O(usable tasks) per area for the shuffle, plus the search: about one step
+ * per task taken when the tasks' points divide the area's. */
+jk_err_t jk_paper_build_skills_with(jk_paper_builder_t *pb, const char *candidate_id,
+                                    jk_skills_paper_t *out, jk_error_t *err);
+
+/* One skills paper without keeping a builder: the same paper as a builder
+ * made with opts.seed = seed (other options default) gives. Errors as
+ * jk_paper_builder_new and jk_paper_build_skills_with. */
 jk_err_t jk_paper_build_skills(const jk_bank_t *b, const jk_blueprint_t *bp, uint64_t seed,
                                const char *candidate_id, jk_skills_paper_t *out, jk_error_t *err);
 

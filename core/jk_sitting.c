@@ -318,10 +318,14 @@ jk_sitting_build_t *jk_sitting_build(const jk_sitting_spec_t *spec, jk_sitting_p
             jk_error_prefix(err, "session %s: ", ps->id);
             goto fail;
         }
-        if (ps->exam == JK_EXAM_THEORY && sr->n_seats > 0) {
+        if (sr->n_seats > 0) {
+            /* Skills papers keep the sitting's seed (a candidate's paper
+             * depends on the seed, level and admission number only); the
+             * builder finds the usable tasks once for the session. */
             jk_paper_opts_t o;
             jk_paper_opts_default(&o);
-            o.seed = spec->seed ^ jk_hash_bytes(ps->id, strlen(ps->id));
+            o.seed = ps->exam == JK_EXAM_THEORY ? spec->seed ^ jk_hash_bytes(ps->id, strlen(ps->id))
+                                                : spec->seed;
             o.planned_papers = sr->n_seats;
             if (spec->exposure_max > 0)
                 o.exposure_max = spec->exposure_max;
@@ -385,7 +389,7 @@ jk_sitting_build_t *jk_sitting_build(const jk_sitting_spec_t *spec, jk_sitting_p
                     json_object_set_new(e, "paper", items);
                 } else {
                     jk_skills_paper_t sp;
-                    if (jk_paper_build_skills(bank, &bp, spec->seed, seat->admission, &sp, err) != JK_OK) {
+                    if (jk_paper_build_skills_with(pb, seat->admission, &sp, err) != JK_OK) {
                         jk_error_prefix(err, "session %s, candidate %s: ", ps->id, seat->admission);
                         json_decref(e);
                         goto fail;

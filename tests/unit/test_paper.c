@@ -1,7 +1,8 @@
 /* Unit tests for jk_blueprint and jk_paper: blueprint cells per level,
  * template errors, papers for every level from the sample bank checked
  * against the weight tables, distinctness, determinism, exposure and
- * difficulty control, shortages named, option shuffles, skills papers. */
+ * difficulty control, shortages named, option shuffles, skills papers (their
+ * spread over equal tasks, and their limits). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -300,6 +301,45 @@ static void test_unshuffle(void **state)
     assert_int_equal(jk_paper_unshuffle(&it, 0, 1u), 1u);
 }
 
+/* Sorted copy of a paper's tasks, hashed: an id of its task set. */
+static uint64_t s_task_set(const jk_skills_paper_t *p)
+{
+    uint32_t t[JK_PAPER_MAX_TASKS];
+    memcpy(t, p->tasks, p->n * sizeof t[0]);
+    for (uint32_t i = 1; i < p->n; i++)
+        for (uint32_t j = i; j > 0 && t[j - 1] > t[j]; j--) {
+            uint32_t x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
+        }
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (uint32_t i = 0; i < p->n; i++)
+        h = (h ^ (t[i] + 1)) * 0x100000001b3ULL;
+    return h;
+}
+
+/* A skills paper meets its blueprint: the level, the points of every area,
+ * no task twice, the minutes the sum of its tasks'. */
+static void s_check_skills(const jk_bank_t *b, const jk_blueprint_t *bp, const jk_skills_paper_t *p)
+{
+    int32_t per_area[JK_AREA_COUNT] = { 0 };
+    int minutes = 0;
+    assert_int_equal(p->level, bp->level);
+    assert_true(p->n <= JK_PAPER_MAX_TASKS);
+    for (uint32_t k = 0; k < p->n; k++) {
+        const jk_task_t *t = jk_bank_task(b, p->tasks[k]);
+        assert_non_null(t);
+        assert_true(t->level >= bp->level);
+        per_area[t->area] += t->points_centi;
+        minutes += t->minutes;
+        for (uint32_t j = 0; j < k; j++)
+            assert_int_not_equal(p->tasks[j], p->tasks[k]);
+    }
+    for (int a = 0; a < JK_AREA_COUNT; a++)
+        assert_int_equal(per_area[a], bp->area_centi[a]);
+    assert_int_equal(p->minutes, minutes);
+}
+
 static void test_skills_papers(void **state)
 {
     (void)state;
@@ -308,23 +348,32 @@ static void test_skills_papers(void **state)
         int lv = jk_level_at(li);
         jk_blueprint_t bp;
         assert_int_equal(jk_blueprint_skills(g_std, lv, 0, &bp, &e), JK_OK);
+        jk_paper_opts_t o;
+        jk_paper_opts_default(&o);
+        o.seed = 3;
+        jk_paper_builder_t *pb = jk_paper_builder_new(g_bank, &bp, &o, &e);
+        if (!pb)
+            fail_msg("level %d: %s", lv, e.msg);
         int variants = 0;
         uint32_t first[JK_PAPER_MAX_TASKS];
         uint32_t first_n = 0;
-        for (int c = 0; c < 50; c++) {
+        uint64_t sets[200];
+        size_t uses[512] = { 0 };
+        assert_true(jk_bank_task_count(g_bank) <= 512);
+        for (int c = 0; c < 200; c++) {
             char cand[16];
             snprintf(cand, sizeof cand, "S%d", c);
-            jk_skills_paper_t p;
+            jk_skills_paper_t p, q;
             if (jk_paper_build_skills(g_bank, &bp, 3, cand, &p, &e) != JK_OK)
                 fail_msg("level %d: %s", lv, e.msg);
-            int32_t per_area[JK_AREA_COUNT] = { 0 };
-            for (uint32_t k = 0; k < p.n; k++) {
-                const jk_task_t *t = jk_bank_task(g_bank, p.tasks[k]);
-                assert_true(t->level >= lv);
-                per_area[t->area] += t->points_centi;
-            }
-            for (int a = 0; a < JK_AREA_COUNT; a++)
-                assert_int_equal(per_area[a], bp.area_centi[a]);
+            s_check_skills(g_bank, &bp, &p);
+            /* The builder gives the same paper, whatever came before. */
+            assert_int_equal(jk_paper_build_skills_with(pb, cand, &q, &e), JK_OK);
+            assert_int_equal(q.n, p.n);
+            assert_memory_equal(q.tasks, p.tasks, p.n * sizeof p.tasks[0]);
+            sets[c] = s_task_set(&p);
+            for (uint32_t k = 0; k < p.n; k++)
+                uses[p.tasks[k]]++;
             if (c == 0) {
                 memcpy(first, p.tasks, sizeof first);
                 first_n = p.n;
@@ -333,7 +382,185 @@ static void test_skills_papers(void **state)
             }
         }
         assert_true(variants > 0); /* more than one way to fill each level */
+        assert_int_equal(jk_paper_builder_count(pb), 200);
+        /* Several task sets, and no task on every paper unless its area has
+         * no other way to add up. */
+        qsort(sets, 200, sizeof sets[0], s_cmp_u64);
+        size_t distinct = 1;
+        for (int i = 1; i < 200; i++)
+            distinct += sets[i] != sets[i - 1];
+        assert_true(distinct >= 4);
+        size_t most = 0;
+        for (size_t t = 0; t < jk_bank_task_count(g_bank); t++)
+            most = uses[t] > most ? uses[t] : most;
+        assert_int_equal(jk_paper_builder_max_exposure(pb), most);
+        assert_true(most < 200);
+        /* A theory builder builds no skills paper and the reverse. */
+        jk_theory_paper_t *tp = malloc(sizeof *tp);
+        assert_int_equal(jk_paper_build(pb, "X", tp, &e), JK_ERR_INVAL);
+        free(tp);
+        jk_paper_builder_destroy(&pb);
     }
+}
+
+/* A bank of skills tasks only: per skills area, n tasks of 5 points usable
+ * at level 5 (relations: n_rel tasks of rel_points), refs borrowed from the
+ * sample bank's level-5 tasks of the area. */
+static jk_bank_t *s_skills_bank(int n, int n_rel, int rel_points)
+{
+    jk_bank_t *b = jk_bank_new(g_std);
+    assert_non_null(b);
+    size_t cap = 1 << 20, len = 0;
+    char *doc = malloc(cap);
+    assert_non_null(doc);
+    len += (size_t)snprintf(doc + len, cap - len,
+                            "{\"format\":\"jikao-bank\",\"format_version\":1,\"bank\":{\"id\":\"t\","
+                            "\"title\":\"t\",\"standard\":\"3-01-04-03/2022\",\"synthetic\":false},"
+                            "\"items\":[],\"tasks\":[");
+    int areas[JK_AREA_COUNT];
+    size_t na = jk_standard_exam_areas(g_std, JK_EXAM_SKILLS, areas, JK_AREA_COUNT);
+    bool comma = false;
+    for (size_t ai = 0; ai < na; ai++) {
+        const char *ref = NULL;
+        for (size_t t = 0; t < jk_bank_task_count(g_bank) && !ref; t++) {
+            const jk_task_t *tk = jk_bank_task(g_bank, t);
+            if (tk->area == areas[ai] && tk->level == 5)
+                ref = tk->refs[0];
+        }
+        assert_non_null(ref);
+        const char *aid = jk_standard_area(g_std, areas[ai])->id;
+        bool rel = strcmp(aid, "relations") == 0;
+        int count = rel ? n_rel : n, pts = rel ? rel_points : 5;
+        for (int i = 0; i < count; i++) {
+            if (cap - len < 1024) {
+                cap *= 2;
+                doc = realloc(doc, cap);
+                assert_non_null(doc);
+            }
+            len += (size_t)snprintf(
+                doc + len, cap - len,
+                "%s{\"id\":\"T-%s-%04d\",\"type\":\"oral\",\"level\":5,\"area\":\"%s\",\"refs\":"
+                "[\"%s\"],\"title\":\"t\",\"scenario\":\"s\",\"minutes\":5,\"parts\":[{\"id\":"
+                "\"p1\",\"prompt\":\"q\",\"points\":%d,\"rubric\":[{\"criterion\":\"c\",\"points\":"
+                "%d}]}],\"basis\":\"b\"}",
+                comma ? "," : "", aid, i, aid, ref, pts, pts);
+            comma = true;
+        }
+    }
+    len += (size_t)snprintf(doc + len, cap - len, "]}");
+    jk_error_t e;
+    if (jk_bank_parse(b, doc, len, "skills-test.json", NULL, &e) != JK_OK)
+        fail_msg("%s", e.msg);
+    free(doc);
+    return b;
+}
+
+/* With 30 equal tasks per area every task gets about its fair share of the
+ * papers (area points / 5 of 30), and the papers differ. */
+static void test_skills_spread(void **state)
+{
+    (void)state;
+    enum { N = 3000, PER_AREA = 30 };
+    jk_bank_t *b = s_skills_bank(PER_AREA, PER_AREA, 5);
+    jk_blueprint_t bp;
+    jk_error_t e;
+    assert_int_equal(jk_blueprint_skills(g_std, 5, 0, &bp, &e), JK_OK);
+    jk_paper_opts_t o;
+    jk_paper_opts_default(&o);
+    o.seed = 17;
+    jk_paper_builder_t *pb = jk_paper_builder_new(b, &bp, &o, &e);
+    if (!pb)
+        fail_msg("%s", e.msg);
+    size_t nt = jk_bank_task_count(b);
+    size_t *uses = calloc(nt, sizeof *uses);
+    uint64_t *sets = malloc(N * sizeof *sets);
+    assert_non_null(uses);
+    assert_non_null(sets);
+    for (int c = 0; c < N; c++) {
+        char cand[16];
+        snprintf(cand, sizeof cand, "C%05d", c);
+        jk_skills_paper_t p;
+        if (jk_paper_build_skills_with(pb, cand, &p, &e) != JK_OK)
+            fail_msg("candidate %s: %s", cand, e.msg);
+        s_check_skills(b, &bp, &p);
+        for (uint32_t k = 0; k < p.n; k++)
+            uses[p.tasks[k]]++;
+        sets[c] = s_task_set(&p);
+    }
+    for (size_t t = 0; t < nt; t++) {
+        const jk_task_t *tk = jk_bank_task(b, t);
+        double fair = (double)N * (bp.area_centi[tk->area] / 500) / PER_AREA;
+        if (uses[t] > fair * 1.35 || uses[t] < fair * 0.65)
+            fail_msg("task %s is on %zu of %d papers; its fair share is %.0f", tk->id, uses[t], N,
+                     fair);
+    }
+    /* No two candidates got the same tasks (there are ~1e19 ways). */
+    qsort(sets, N, sizeof sets[0], s_cmp_u64);
+    for (int i = 1; i < N; i++)
+        assert_true(sets[i] != sets[i - 1]);
+    free(sets);
+    free(uses);
+    jk_paper_builder_destroy(&pb);
+    jk_bank_destroy(&b);
+}
+
+/* No set adds up: SHORTAGE naming the area. Too many usable tasks: TOO_BIG
+ * naming the count (never silently ignored). The search's step bound:
+ * RANGE naming the area and the bound. */
+static void test_skills_limits(void **state)
+{
+    (void)state;
+    jk_blueprint_t bp;
+    jk_error_t e;
+    assert_int_equal(jk_blueprint_skills(g_std, 5, 0, &bp, &e), JK_OK);
+
+    jk_bank_t *b = s_skills_bank(10, 10, 3); /* relations: 10 points from 3-point tasks */
+    jk_skills_paper_t p;
+    assert_null(jk_paper_builder_new(b, &bp, NULL, &e));
+    assert_int_equal(e.code, JK_ERR_SHORTAGE);
+    assert_non_null(strstr(e.msg, "level 5, skills area relations"));
+    assert_non_null(strstr(e.msg, "no set of the 10 usable tasks adds up to 10 points"));
+    assert_int_equal(jk_paper_build_skills(b, &bp, 1, "C1", &p, &e), JK_ERR_SHORTAGE);
+    jk_bank_destroy(&b);
+
+    b = s_skills_bank(6, JK_PAPER_MAX_AREA_TASKS + 1, 5);
+    assert_null(jk_paper_builder_new(b, &bp, NULL, &e));
+    assert_int_equal(e.code, JK_ERR_TOO_BIG);
+    char want[64];
+    snprintf(want, sizeof want, "%d usable tasks", JK_PAPER_MAX_AREA_TASKS + 1);
+    assert_non_null(strstr(e.msg, want));
+    assert_non_null(strstr(e.msg, "relations"));
+    jk_bank_destroy(&b);
+
+    /* At the bound every task can be drawn (the 64-task limit is gone). */
+    b = s_skills_bank(6, JK_PAPER_MAX_AREA_TASKS, 5);
+    jk_paper_opts_t o;
+    jk_paper_opts_default(&o);
+    jk_paper_builder_t *pb = jk_paper_builder_new(b, &bp, &o, &e);
+    if (!pb)
+        fail_msg("%s", e.msg);
+    bool late = false;
+    for (int c = 0; c < 200 && !late; c++) {
+        char cand[16];
+        snprintf(cand, sizeof cand, "C%d", c);
+        assert_int_equal(jk_paper_build_skills_with(pb, cand, &p, &e), JK_OK);
+        s_check_skills(b, &bp, &p);
+        for (uint32_t k = 0; k < p.n; k++) {
+            const char *id = jk_bank_task(b, p.tasks[k])->id;
+            late |= strncmp(id, "T-relations-", 12) == 0 && atoi(id + 12) >= 64;
+        }
+    }
+    assert_true(late);
+    jk_paper_builder_destroy(&pb);
+
+    o.skills_max_steps = 1; /* every area needs more than one step */
+    pb = jk_paper_builder_new(b, &bp, &o, &e);
+    assert_non_null(pb);
+    assert_int_equal(jk_paper_build_skills_with(pb, "C1", &p, &e), JK_ERR_RANGE);
+    assert_non_null(strstr(e.msg, "candidate C1: level 5, skills area"));
+    assert_non_null(strstr(e.msg, "found in 1 steps"));
+    jk_paper_builder_destroy(&pb);
+    jk_bank_destroy(&b);
 }
 
 int main(void)
@@ -348,6 +575,8 @@ int main(void)
         cmocka_unit_test(test_difficulty_out_of_reach),
         cmocka_unit_test(test_unshuffle),
         cmocka_unit_test(test_skills_papers),
+        cmocka_unit_test(test_skills_spread),
+        cmocka_unit_test(test_skills_limits),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
