@@ -101,6 +101,60 @@ void scorerd__ack(scorerd_t *sc, const uint8_t *addr, size_t addr_len, const Jk_
     scorerd__reply(sc, addr, addr_len, &env);
 }
 
+/* Whether a request the store refused may be served later (the store not
+ * ready or busy); anything else (a field that can't be mapped: INVAL,
+ * MISSING, TOO_BIG) never will be, and is refused for good. */
+static bool s_transient(jk_err_t rc)
+{
+    return rc == JK_ERR_UNAVAIL || rc == JK_ERR_FULL || rc == JK_ERR_NOMEM || rc == JK_ERR_TIMEOUT;
+}
+
+static Jk__RejectReason s_reject_reason(jk_err_t rc)
+{
+    switch (rc) {
+    case JK_ERR_MISSING:
+        return JK__REJECT_REASON__REJECT_REASON_MISSING_FIELD;
+    case JK_ERR_TOO_BIG:
+        return JK__REJECT_REASON__REJECT_REASON_TOO_BIG;
+    case JK_ERR_INVAL:
+    case JK_ERR_RANGE:
+        return JK__REJECT_REASON__REJECT_REASON_OUT_OF_RANGE;
+    default:
+        return JK__REJECT_REASON__REJECT_REASON_INTERNAL;
+    }
+}
+
+/* A reason text for an ACK from an error message: printable ASCII only and
+ * short (the codec bounds reason_text; the message may quote input). */
+static const char *s_reason_text(const char *msg, char out[161])
+{
+    size_t k = 0;
+    for (; msg && *msg && k < 160; msg++) {
+        unsigned char c = (unsigned char)*msg;
+        out[k++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    out[k] = '\0';
+    return k ? out : "refused";
+}
+
+/* The store refused a request outright (redis_store_* returned rc): ACK
+ * RETRY_LATER when it may be served later, else REJECTED with the reason. */
+static void s_refused(scorerd_t *sc, const uint8_t *addr, size_t addr_len, const Jk__Envelope *env,
+                      jk_err_t rc, const char *msg)
+{
+    if (s_transient(rc)) {
+        sc->stats.retry_later++;
+        scorerd__ack(sc, addr, addr_len, env, JK__ACK_STATUS__ACK_STATUS_RETRY_LATER, 0, NULL);
+        return;
+    }
+    char text[161];
+    sc->stats.invalid++;
+    JK_WARN("request.unservable", "kind=%s session=%s error=%s", jk_codec_kind_name(env->kind),
+            jk_log_value(env->session_id, s_logbuf), jk_log_value(msg, s_logbuf2));
+    scorerd__ack(sc, addr, addr_len, env, JK__ACK_STATUS__ACK_STATUS_REJECTED, s_reject_reason(rc),
+                 s_reason_text(msg, text));
+}
+
 static sc_req_t *s_req_new(scorerd_t *sc, const uint8_t *addr, size_t addr_len, Jk__Envelope *env)
 {
     sc_req_t *r = calloc(1, sizeof *r);
@@ -138,10 +192,12 @@ static void s_on_applied(void *ud, jk_err_t rc, const char *errstr,
         scorerd__ack(sc, r->addr, r->addr_len, env, JK__ACK_STATUS__ACK_STATUS_REJECTED,
                      JK__REJECT_REASON__REJECT_REASON_AFTER_DEADLINE, "after the session was submitted");
     } else if (rc != JK_OK) {
+        char text[161];
+        sc->stats.invalid++;
         JK_ERROR("apply.refused", "session=%s seq=%llu error=%s", env->session_id,
                  (unsigned long long)env->seq, jk_log_value(errstr, s_logbuf));
         scorerd__ack(sc, r->addr, r->addr_len, env, JK__ACK_STATUS__ACK_STATUS_REJECTED,
-                     JK__REJECT_REASON__REJECT_REASON_OUT_OF_RANGE, errstr);
+                     JK__REJECT_REASON__REJECT_REASON_OUT_OF_RANGE, s_reason_text(errstr, text));
     } else {
         switch (reply->outcome) {
         case REDIS_STORE_APPLIED:
@@ -214,10 +270,12 @@ static void s_session_event(scorerd_t *sc, const uint8_t *addr, size_t addr_len,
     }
     sc_req_t *r = s_req_new(sc, addr, addr_len, env);
     jk_error_t err;
-    if (!r || redis_store_apply(sc->store, env, s_on_applied, r, &err) != JK_OK) {
-        /* Redis not ready, or too much in flight: not applied; resend later. */
-        sc->stats.retry_later++;
-        scorerd__ack(sc, addr, addr_len, env, JK__ACK_STATUS__ACK_STATUS_RETRY_LATER, 0, NULL);
+    jk_err_t rc = r ? redis_store_apply(sc->store, env, s_on_applied, r, &err)
+                    : jk_error_set(&err, JK_ERR_NOMEM, "out of memory");
+    if (rc != JK_OK) {
+        /* Redis not ready, or too much in flight: not applied, resend later;
+         * an event the store can't map: refused for good. */
+        s_refused(sc, addr, addr_len, env, rc, err.msg);
         if (r) {
             r->env = NULL;
             free(r);
@@ -239,10 +297,11 @@ static void s_on_reconcile(void *ud, jk_err_t rc, const char *errstr,
     scorerd_t *sc = r->sc;
     const Jk__Envelope *req = r->env;
     if (rc != JK_OK) {
+        char text[161];
         scorerd__ack(sc, r->addr, r->addr_len, req,
                      rc == JK_ERR_UNAVAIL || rc == JK_ERR_TIMEOUT ? JK__ACK_STATUS__ACK_STATUS_RETRY_LATER
                                                                   : JK__ACK_STATUS__ACK_STATUS_REJECTED,
-                     JK__REJECT_REASON__REJECT_REASON_INTERNAL, errstr);
+                     JK__REJECT_REASON__REJECT_REASON_INTERNAL, s_reason_text(errstr, text));
         goto out;
     }
     const Jk__ReconcileRequest *rq = req->reconcile_request;
@@ -314,9 +373,12 @@ static void s_reconcile(scorerd_t *sc, const uint8_t *addr, size_t addr_len, Jk_
     }
     sc_req_t *r = s_req_new(sc, addr, addr_len, env);
     jk_error_t err;
-    if (!r || redis_store_reconcile(sc->store, env->session_id, env->reconcile_request->event_count,
-                                    s_on_reconcile, r, &err) != JK_OK) {
-        scorerd__ack(sc, addr, addr_len, env, JK__ACK_STATUS__ACK_STATUS_RETRY_LATER, 0, NULL);
+    jk_err_t rc = r ? redis_store_reconcile(sc->store, env->session_id,
+                                            env->reconcile_request->event_count, s_on_reconcile, r,
+                                            &err)
+                    : jk_error_set(&err, JK_ERR_NOMEM, "out of memory");
+    if (rc != JK_OK) {
+        s_refused(sc, addr, addr_len, env, rc, err.msg);
         scorerd__done(sc);
         if (r) {
             r->env = NULL;

@@ -314,7 +314,8 @@ static void s_stats(scorerd_t *sc)
     redis_store_get_stats(sc->store, &rs);
     JK_INFO("scorerd.stats",
             "requests=%llu applied=%llu duplicates=%llu conflicts=%llu forged=%llu wrong_site=%llu "
-            "unknown_session=%llu malformed=%llu retry_later=%llu reconciles=%llu reconcile_ok=%llu "
+            "unknown_session=%llu malformed=%llu retry_later=%llu invalid=%llu reconciles=%llu "
+            "reconcile_ok=%llu "
             "mismatches=%llu scored=%llu illegal_streams=%llu late=%llu in_flight=%u "
             "credit_owed=%u dropped=%llu send_blocked=%llu redis=%s "
             "redis_p50_us=%llu redis_p99_us=%llu reconnects=%llu",
@@ -322,7 +323,8 @@ static void s_stats(scorerd_t *sc)
             (unsigned long long)sc->stats.duplicates, (unsigned long long)sc->stats.conflicts,
             (unsigned long long)sc->stats.forged, (unsigned long long)sc->stats.wrong_site,
             (unsigned long long)sc->stats.unknown_session, (unsigned long long)sc->stats.malformed,
-            (unsigned long long)sc->stats.retry_later, (unsigned long long)sc->stats.reconciles,
+            (unsigned long long)sc->stats.retry_later, (unsigned long long)sc->stats.invalid,
+            (unsigned long long)sc->stats.reconciles,
             (unsigned long long)sc->stats.reconcile_ok, (unsigned long long)sc->stats.reconcile_mismatch,
             (unsigned long long)sc->stats.scored, (unsigned long long)sc->stats.illegal_streams,
             (unsigned long long)sc->stats.late, sc->in_flight, sc->credit_owed + sc->credit_queued,

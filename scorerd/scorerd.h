@@ -119,6 +119,7 @@ struct scorerd {
         uint64_t requests, applied, duplicates, conflicts, forged, wrong_site, unknown_session,
             malformed, retry_later, reconciles, reconcile_ok, reconcile_mismatch, scored,
             results_existing, illegal_streams, package_requests, released, bad_frames, late,
+            invalid,        /* requests the store can't map: REJECTED, never retried */
             dropped,        /* messages to the broker not sent, dropped */
             send_blocked;   /* sends refused at the high-water mark (kept, retried) */
     } stats;

@@ -8,6 +8,10 @@
  *   scorer that can't read the file answers RETRY_LATER to every request —
  *   more requests than its capacity — and returns the credit of each one
  *   (none is left in flight).
+ * story_unservable: a genuine (signed) session event that the Redis layer
+ *   can't map (a FORCE_SUBMIT proctor action: an order, never an event of
+ *   the stream) is REJECTED with a reason, not RETRY_LATER (which would
+ *   have its exam node resend it forever), and counted.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -264,10 +268,83 @@ static void test_package_requests(void **state)
     zmq_close(node);
 }
 
+/* ---- session events ---- */
+
+typedef struct {
+    const jk_sitting_entry_t *e;
+    uint8_t key[32];
+} sess_t;
+
+static void s_sess(sess_t *s, size_t index)
+{
+    s->e = jk_sitting_entry(g_center, index);
+    assert_non_null(s->e);
+    uint8_t sk[32];
+    jk_sitting_site_key(g_master, s->e->site, sk);
+    jk_sitting_session_key(sk, s->e->session_id, s->key);
+}
+
+/* A proctor action of session s at seq, signed with the session key. */
+static void s_proctor(void *node, const sess_t *s, uint64_t seq, Jk__ProctorActionKind action,
+                      const char *reason)
+{
+    Jk__Envelope e = JK__ENVELOPE__INIT;
+    Jk__ProctorAction pa = JK__PROCTOR_ACTION__INIT;
+    s_hdr(&e, JK__KIND__KIND_PROCTOR_ACTION);
+    e.exam_id = (char *)jk_sitting_id(g_center);
+    e.site_id = (char *)s->e->site;
+    e.room_id = (char *)s->e->room;
+    e.session_id = (char *)s->e->session_id;
+    e.candidate_id = (char *)s->e->admission;
+    e.has_seq = 1;
+    e.seq = seq;
+    e.has_event_time_ms = 1;
+    e.event_time_ms = (uint64_t)jk_clock_wall_ms(jk_clock_system());
+    pa.has_action = 1;
+    pa.action = action;
+    pa.proctor_id = "proctor-test";
+    pa.reason = (char *)reason;
+    e.proctor_action = &pa;
+    s_send_env(node, &e, s->key);
+}
+
+static Jk__Envelope *s_one_ack(void *node, got_t *g)
+{
+    assert_int_equal(s_recv(node, g, 1, 20000), 1);
+    assert_int_equal(g->v[0]->kind, JK__KIND__KIND_ACK);
+    return g->v[0];
+}
+
+static void test_unservable(void **state)
+{
+    (void)state;
+    void *node = s_node("test-node-bad");
+    sess_t s;
+    s_sess(&s, 1);
+    long invalid0 = jk_cluster_scorer_stat(g_c, 0, "invalid");
+    got_t g = { 0 };
+    s_proctor(node, &s, 1, JK__PROCTOR_ACTION_KIND__PROCTOR_ACTION_KIND_FORCE_SUBMIT, "test");
+    Jk__Envelope *a = s_one_ack(node, &g);
+    assert_int_equal(a->ack->status, JK__ACK_STATUS__ACK_STATUS_REJECTED);
+    assert_int_equal(a->ack->reason, JK__REJECT_REASON__REJECT_REASON_OUT_OF_RANGE);
+    assert_non_null(a->ack->reason_text);
+    assert_non_null(strstr(a->ack->reason_text, "FORCE_SUBMIT"));
+    s_got_free(&g);
+    stat_t st = { "invalid", (invalid0 < 0 ? 0 : invalid0) + 1 };
+    assert_true(jk_harness_wait_for(s_scorer_stat_is, &st, 10000));
+    /* The scorer goes on: a good event of the same session is applied. */
+    s_proctor(node, &s, 1, JK__PROCTOR_ACTION_KIND__PROCTOR_ACTION_KIND_AUTHORIZE, NULL);
+    a = s_one_ack(node, &g);
+    assert_int_equal(a->ack->status, JK__ACK_STATUS__ACK_STATUS_APPLIED);
+    s_got_free(&g);
+    zmq_close(node);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_package_requests),
+        cmocka_unit_test(test_unservable),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
