@@ -29,28 +29,36 @@ static char s_logbuf[JK_LOG_VALUE_MAX];
 
 /* ---- replies ---- */
 
-void examd__reply_when_durable(examd_t *ex, uint64_t lsn, int socket, const uint8_t *route,
-                               size_t route_len, const uint8_t *data, size_t len)
+void examd__reply_when_durable_take(examd_t *ex, uint64_t lsn, int socket, const uint8_t *route,
+                                    size_t route_len, uint8_t *data, size_t len)
 {
-    ex_pending_t *p = calloc(1, sizeof *p);
-    uint8_t *copy = malloc(len ? len : 1);
-    if (!p || !copy || route_len > sizeof p->route) {
+    ex_pending_t *p = data ? calloc(1, sizeof *p) : NULL;
+    if (!p || route_len > sizeof p->route) {
         free(p);
-        free(copy);
+        free(data);
         return;
     }
-    memcpy(copy, data, len);
     p->lsn = lsn;
     p->socket = socket;
     memcpy(p->route, route, route_len);
     p->route_len = route_len;
-    p->frames = copy;
+    p->frames = data;
     p->len = len;
     if (ex->pending_tail)
         ex->pending_tail->next = p;
     else
         ex->pending_head = p;
     ex->pending_tail = p;
+}
+
+void examd__reply_when_durable(examd_t *ex, uint64_t lsn, int socket, const uint8_t *route,
+                               size_t route_len, const uint8_t *data, size_t len)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy)
+        return;
+    memcpy(copy, data, len);
+    examd__reply_when_durable_take(ex, lsn, socket, route, route_len, copy, len);
 }
 
 static void s_send_reply(examd_t *ex, const ex_pending_t *p)
@@ -111,8 +119,7 @@ static void s_reply(examd_t *ex, const uint8_t *route, size_t rl, Jk__Envelope *
                  jk_log_value(err.msg, s_logbuf));
         return;
     }
-    examd__reply_when_durable(ex, lsn, 0, route, rl, buf, len);
-    free(buf);
+    examd__reply_when_durable_take(ex, lsn, 0, route, rl, buf, len);
 }
 
 static void s_ack(examd_t *ex, const uint8_t *route, size_t rl, const Jk__Envelope *req,

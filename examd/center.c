@@ -92,17 +92,22 @@ static void s_q_insert(ex_queue_t *q, ex_out_t *o)
         q->head = o;
 }
 
-bool examd__outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t *bytes, size_t len)
+/* Queues an event; `owned` is taken (freed when not queued), else bytes
+ * are copied. */
+static bool s_outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t *bytes,
+                         uint8_t *owned, size_t len)
 {
     /* The session's list is by seq; a new event goes last, one resent
      * from the log may go further in. */
     ex_out_t *at = s->out_last;
     while (at && at->seq > seq)
         at = at->sprev;
-    if (at && at->seq == seq)
+    if (at && at->seq == seq) {
+        free(owned);
         return false;
+    }
     ex_out_t *o = calloc(1, sizeof *o);
-    uint8_t *copy = malloc(len);
+    uint8_t *copy = owned ? owned : malloc(len ? len : 1);
     if (!o || !copy) {
         /* The event is in the log; a restart would resend it. Say so. */
         free(o);
@@ -110,7 +115,8 @@ bool examd__outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t
         JK_ERROR("outbox.nomem", "session=%s seq=%llu", s->entry->session_id, (unsigned long long)seq);
         return false;
     }
-    memcpy(copy, bytes, len);
+    if (!owned)
+        memcpy(copy, bytes, len);
     o->session = s;
     o->seq = seq;
     o->bytes = copy;
@@ -129,6 +135,18 @@ bool examd__outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t
     s->unacked++;
     ex->out_count++;
     return true;
+}
+
+bool examd__outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t *bytes, size_t len)
+{
+    return s_outbox_add(ex, s, seq, bytes, NULL, len);
+}
+
+bool examd__outbox_add_take(examd_t *ex, ex_session_t *s, uint64_t seq, uint8_t *bytes, size_t len)
+{
+    if (!bytes)
+        return false;
+    return s_outbox_add(ex, s, seq, bytes, bytes, len);
 }
 
 static void s_outbox_remove(examd_t *ex, ex_out_t *o)

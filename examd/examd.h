@@ -303,6 +303,10 @@ jk_err_t examd__center_connect(examd_t *ex, jk_error_t *err);
  * queued (or memory ran out: logged, and the event stays in the WAL). */
 bool examd__outbox_add(examd_t *ex, ex_session_t *s, uint64_t seq, const uint8_t *bytes,
                        size_t len);
+/* The same, taking bytes (malloc'd; freed when not queued): for the event
+ * just made, whose encoding examd owns (replay's bytes are borrowed). */
+bool examd__outbox_add_take(examd_t *ex, ex_session_t *s, uint64_t seq, uint8_t *bytes,
+                            size_t len);
 /* Sends what is due (resends: at most two batches a call); true when
  * more resends are due at once (poll without waiting). */
 bool examd__center_pump(examd_t *ex);
@@ -326,6 +330,9 @@ void examd__candidate_recv(examd_t *ex);
 void examd__staff_recv(examd_t *ex);
 void examd__reply_when_durable(examd_t *ex, uint64_t lsn, int socket, const uint8_t *route,
                                size_t route_len, const uint8_t *data, size_t len);
+/* The same, taking data (malloc'd; freed if it cannot be queued). */
+void examd__reply_when_durable_take(examd_t *ex, uint64_t lsn, int socket, const uint8_t *route,
+                                    size_t route_len, uint8_t *data, size_t len);
 void examd__flush_replies(examd_t *ex);
 
 /* Sends a multipart message; returns 0 or -1 (errno set); never blocks. */

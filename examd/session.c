@@ -433,8 +433,7 @@ jk_err_t examd__emit(examd_t *ex, ex_session_t *s, Jk__Kind kind, examd_fill_fn 
         free(bytes);
         return rc;
     }
-    examd__outbox_add(ex, s, env.seq, bytes, len);
-    free(bytes);
+    examd__outbox_add_take(ex, s, env.seq, bytes, len); /* takes bytes */
     ex->stats.events++;
     if (lsn_out)
         *lsn_out = lsn;
